@@ -1,0 +1,133 @@
+// `npm test`: every suite against a real PostgreSQL 15.
+//
+// 1. Start a throwaway cluster (or use TEST_DATABASE_URL's server).
+// 2. Build a template database: local bootstrap, then the migrations through
+//    the Supabase CLI (`migration up --db-url`), exactly as a user would.
+// 3. pgTAP files in supabase/tests/database with pg_prove, on a clone.
+// 4. Vitest; each test file clones the template into its own database.
+// 5. Stop and delete the cluster, also on failure or Ctrl-C.
+// Prints one closing line: "N passed, N failed".
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { startCluster, psql, stopOnExit } from "./pg_cluster.ts";
+
+const root = join(import.meta.dirname, "..");
+const only = process.argv.slice(2); // e.g. `npm test -- pgtap` or `npm test -- tests/engine`
+
+function step(msg: string) {
+  console.log(`\n▶ ${msg}`);
+}
+
+function serverUrl(): string {
+  const given = process.env.TEST_DATABASE_URL;
+  if (!given) throw new Error("unreachable");
+  const u = new URL(given);
+  u.pathname = "/postgres";
+  return u.toString();
+}
+
+function withDb(url: string, db: string): string {
+  const u = new URL(url);
+  u.pathname = `/${db}`;
+  return u.toString();
+}
+
+async function main(): Promise<number> {
+  let admin: string;
+  if (process.env.TEST_DATABASE_URL) {
+    admin = serverUrl();
+    step(`using TEST_DATABASE_URL's server (${new URL(admin).host})`);
+  } else {
+    step("starting a throwaway PostgreSQL 15 cluster");
+    const cluster = await startCluster();
+    stopOnExit(cluster);
+    admin = cluster.url();
+    console.log(`  ${admin} (data in ${cluster.dir})`);
+  }
+
+  const template = `automations_template_${process.pid}`;
+  const templateUrl = withDb(admin, template);
+  step(`building template database ${template}: bootstrap + supabase migration up`);
+  psql(admin, ["-c", `drop database if exists ${template}`, "-c", `create database ${template}`]);
+  const cleanup = () => {
+    try {
+      psql(admin, ["-c", `drop database if exists ${template} with (force)`]);
+    } catch {
+      // the cluster may already be gone
+    }
+  };
+  process.once("exit", cleanup);
+  psql(templateUrl, ["-f", join(root, "supabase/local/bootstrap.sql")]);
+  const up = spawnSync("npx", ["supabase", "migration", "up", "--db-url", templateUrl], {
+    cwd: root,
+    encoding: "utf8",
+  });
+  if (up.status !== 0) {
+    console.error(up.stdout, up.stderr);
+    throw new Error("supabase migration up failed on the template database");
+  }
+  console.log(up.stderr.trim().split("\n").filter((l) => l.startsWith("Applying")).map((l) => `  ${l}`).join("\n"));
+
+  let passed = 0;
+  let failed = 0;
+  const runPgtap = only.length === 0 || only.includes("pgtap");
+  const vitestArgs = only.filter((a) => a !== "pgtap");
+  const runVitest = only.length === 0 || vitestArgs.length > 0;
+
+  if (runPgtap) {
+    step("pgTAP: supabase/tests/database/*.test.sql with pg_prove");
+    const db = `automations_pgtap_${process.pid}`;
+    psql(admin, ["-c", `create database ${db} template ${template}`]);
+    const url = withDb(admin, db);
+    psql(url, ["-c", "create extension if not exists pgtap"]);
+    const dir = join(root, "supabase/tests/database");
+    const files = readdirSync(dir).filter((f) => f.endsWith(".test.sql")).sort().map((f) => join(dir, f));
+    const u = new URL(url);
+    const prove = spawnSync(
+      "pg_prove",
+      ["-h", u.hostname, "-p", u.port || "5432", "-U", decodeURIComponent(u.username || "postgres"), "-d", db, ...files],
+      { encoding: "utf8", env: { ...process.env, PGPASSWORD: decodeURIComponent(u.password) } },
+    );
+    process.stdout.write(prove.stdout);
+    process.stderr.write(prove.stderr);
+    const total = Number(/Tests=(\d+)/.exec(prove.stdout)?.[1] ?? 0);
+    const bad = [...prove.stdout.matchAll(/Failed (\d+)\/(\d+) subtests/g)].reduce((n, m) => n + Number(m[1]), 0);
+    if (prove.status !== 0 && bad === 0) failed += 1; // a file died without a plan
+    failed += bad;
+    passed += total - bad;
+    psql(admin, ["-c", `drop database if exists ${db} with (force)`]);
+  }
+
+  if (runVitest) {
+    step("vitest: tests/**/*.test.ts (each file on its own clone of the template)");
+    mkdirSync(join(root, ".tmp"), { recursive: true });
+    const report = join(root, ".tmp/vitest-report.json");
+    const vitest = spawnSync(
+      "npx",
+      ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`, ...vitestArgs],
+      {
+        cwd: root,
+        stdio: "inherit",
+        env: { ...process.env, AUTOMATIONS_TEST_ADMIN_URL: admin, AUTOMATIONS_TEST_TEMPLATE: template },
+      },
+    );
+    if (existsSync(report)) {
+      const r = JSON.parse(readFileSync(report, "utf8")) as { numPassedTests: number; numFailedTests: number };
+      passed += r.numPassedTests;
+      failed += r.numFailedTests;
+    }
+    if (vitest.status !== 0 && failed === 0) failed += 1; // a suite failed to load
+  }
+
+  console.log(`\n${passed} passed, ${failed} failed`);
+  return failed === 0 ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`\nnpm test could not run: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(2);
+  },
+);

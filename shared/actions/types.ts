@@ -1,0 +1,59 @@
+// The one interface every action implements. An action is a zod schema for
+// its config (checked when the automation is saved and again, after template
+// resolution, at run time) and an execute function that gets everything it
+// may touch through its context: nothing is created at module load.
+import type { z } from "zod";
+import type { Db } from "../db/types.ts";
+import type { Logger } from "../logger.ts";
+import type { Settings } from "../settings.ts";
+
+export interface ActionContext {
+  /** Service connection (bypasses RLS): every query MUST be scoped to orgId. */
+  db: Db;
+  orgId: string;
+  automationId: string;
+  runId: string;
+  /** 0-based index of the step in the run's snapshot. */
+  stepIndex: number;
+  attempt: number;
+  /** Stable across attempts of the same step: `<run_id>:<step_index>`. Send it so receivers can dedupe. */
+  idempotencyKey: string;
+  fetch: typeof fetch;
+  now: () => Date;
+  logger: Logger;
+  settings: Settings;
+  /** Aborted when the worker shuts down or the run's lease is lost. */
+  signal: AbortSignal;
+}
+
+export interface ActionResult {
+  /** Stored on the step row and available to later steps as steps.<name>.output. */
+  output: unknown;
+  /** For delay: the run sleeps (releases its worker) until this time, then continues. */
+  waitUntil?: Date;
+}
+
+export interface ActionDefinition<C = unknown> {
+  type: string;
+  /** One line for docs and error messages. */
+  description: string;
+  schema: z.ZodType<C>;
+  execute(config: C, ctx: ActionContext): Promise<ActionResult>;
+}
+
+/**
+ * A step failure. `retryable` decides whether the run is retried with backoff
+ * (timeouts, 5xx, 429, connection errors) or fails at once (4xx, bad config,
+ * a refused address). The message is shown to users in run history: say what
+ * was wrong and what to do.
+ */
+export class ActionError extends Error {
+  readonly retryable: boolean;
+  readonly code: string;
+  constructor(code: string, message: string, opts: { retryable?: boolean; cause?: unknown } = {}) {
+    super(message, { cause: opts.cause });
+    this.name = "ActionError";
+    this.code = code;
+    this.retryable = opts.retryable ?? false;
+  }
+}

@@ -1,0 +1,56 @@
+// Operator settings, read once from the environment by the entrypoint and
+// passed down. Nothing reads process.env / Deno.env below this file.
+import { z } from "zod";
+
+export interface EmailSettings {
+  provider: "resend";
+  apiKey: string;
+  /** Base URL of the provider's HTTP API (Resend: https://api.resend.com). */
+  baseUrl: string;
+  from: string;
+}
+
+export interface Settings {
+  /** AUTOMATIONS_ALLOW_PRIVATE_NETWORK=true lets outbound requests reach private/loopback addresses. */
+  allowPrivateNetwork: boolean;
+  email: EmailSettings | null;
+  webhook: { defaultTimeoutMs: number; maxTimeoutMs: number; maxResponseBytes: number; maxRedirects: number };
+}
+
+const bool = z
+  .enum(["true", "false", "1", "0", ""])
+  .optional()
+  .transform((v) => v === "true" || v === "1");
+
+const EnvSchema = z.object({
+  AUTOMATIONS_ALLOW_PRIVATE_NETWORK: bool,
+  AUTOMATIONS_EMAIL_PROVIDER: z.enum(["resend", ""]).optional(),
+  AUTOMATIONS_EMAIL_API_KEY: z.string().optional(),
+  AUTOMATIONS_EMAIL_API_URL: z.string().url().optional(),
+  AUTOMATIONS_EMAIL_FROM: z.string().optional(),
+  RESEND_API_KEY: z.string().optional(),
+});
+
+export function loadSettings(env: Record<string, string | undefined>): Settings {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`invalid environment: ${String(issue.path[0])}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  const apiKey = e.AUTOMATIONS_EMAIL_API_KEY ?? e.RESEND_API_KEY;
+  const provider = e.AUTOMATIONS_EMAIL_PROVIDER || (apiKey ? "resend" : "");
+  return {
+    allowPrivateNetwork: e.AUTOMATIONS_ALLOW_PRIVATE_NETWORK,
+    email:
+      provider === "resend" && apiKey
+        ? {
+            provider: "resend",
+            apiKey,
+            baseUrl: e.AUTOMATIONS_EMAIL_API_URL ?? "https://api.resend.com",
+            from: e.AUTOMATIONS_EMAIL_FROM ?? "Automations <automations@example.com>",
+          }
+        : null,
+    webhook: { defaultTimeoutMs: 10_000, maxTimeoutMs: 30_000, maxResponseBytes: 1_048_576, maxRedirects: 5 },
+  };
+}
