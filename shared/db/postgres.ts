@@ -43,8 +43,16 @@ export function createPostgresDb(url: string, opts: PostgresOptions = {}): Db {
     prepare: opts.prepare ?? true,
     onnotice: () => {},
     connection: { application_name: opts.applicationName ?? "supabase-automations" },
-    // bigint as string keeps precision; callers cast counts to int.
-    types: {},
+    // Our convention is to pass json/jsonb parameters as JSON text (so both
+    // adapters behave alike); postgres.js would JSON.stringify them again.
+    types: {
+      json: {
+        to: 114,
+        from: [114, 3802],
+        serialize: (x: unknown) => (typeof x === "string" ? x : JSON.stringify(x)),
+        parse: (x: string) => JSON.parse(x),
+      },
+    },
   }) as unknown as Sql;
   return wrap(sql, sql);
 }

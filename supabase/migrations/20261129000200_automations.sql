@@ -40,9 +40,14 @@ create index automations_org_id_status_idx on public.automations (org_id, status
 create index automations_creator_id_idx on public.automations (creator_id);
 create index automations_active_trigger_idx on public.automations (trigger_type) where status = 'active';
 
+-- Starting a run bumps run_count and last_run_at; that is not an edit of the
+-- automation, so it leaves updated_at alone (and caches keyed on it valid).
 create trigger automations_set_updated_at
   before update on public.automations
-  for each row execute function public.set_updated_at();
+  for each row
+  when ((to_jsonb(old) - 'run_count' - 'last_run_at' - 'updated_at')
+        is distinct from (to_jsonb(new) - 'run_count' - 'last_run_at' - 'updated_at'))
+  execute function public.set_updated_at();
 
 -- -----------------------------------------------------------------------------
 -- automation_actions: the ordered steps of an automation.

@@ -1,0 +1,206 @@
+// Execute one claimed run: its snapshot's actions in order, resuming after
+// the steps a previous attempt completed. Each step is stored as it ends (one
+// fenced save_progress call; the last step's call also completes the run), so
+// a one-step run costs one round trip after the claim.
+import type { ActionDefinition } from "../actions/types.ts";
+import { ActionError } from "../actions/types.ts";
+import type { Db } from "../db/types.ts";
+import type { Logger } from "../logger.ts";
+import type { Settings } from "../settings.ts";
+import { evaluateCondition } from "./conditions.ts";
+import { addStep, buildRunContext, describeStep, type RunContext } from "./run_context.ts";
+import { extendLease } from "./sql/leases.ts";
+import { saveProgress } from "./sql/save_progress.ts";
+import { loadSteps } from "./sql/steps.ts";
+import { resolveTemplates } from "./templates.ts";
+import type { ClaimedRun, Outcome, RunStatus, SnapshotAction, StepRecord, StepStatus } from "./types.ts";
+
+export interface ExecuteDeps {
+  db: Db;
+  settings: Settings;
+  logger: Logger;
+  fetch: typeof fetch;
+  now: () => Date;
+  leaseSeconds: number;
+  getAction: (type: string) => ActionDefinition<unknown> | undefined;
+  /** Aborted when the worker shuts down: the run is handed back, not failed. */
+  signal?: AbortSignal;
+}
+
+/** Thrown when a run was interrupted by shutdown or a lost lease; the worker decides what to do. */
+export class RunInterrupted extends Error {
+  constructor(readonly runId: string, readonly reason: "shutdown" | "lease_lost") {
+    super(`run ${runId} interrupted: ${reason}`);
+    this.name = "RunInterrupted";
+  }
+}
+
+interface Failure {
+  message: string;
+  retryable: boolean;
+}
+
+function classify(err: unknown): Failure {
+  if (err instanceof ActionError) return { message: err.message, retryable: err.retryable };
+  const message = err instanceof Error ? err.message : String(err);
+  // An unexpected throw may be transient (a bug would repeat and hit the cap).
+  return { message: `unexpected error: ${message}`, retryable: true };
+}
+
+/** Returns the run's new status, or null when this attempt no longer owned the run. */
+export async function executeRun(run: ClaimedRun, deps: ExecuteDeps): Promise<RunStatus | null> {
+  const ctx = buildRunContext(run);
+  const prior = run.attempt > 1 ? await loadSteps(deps.db, run.id) : [];
+  const done = new Map(prior.map((s) => [s.step_index, s]));
+  const unsaved: StepRecord[] = [];
+  let lastOutput: unknown = null;
+
+  const record = (i: number, a: SnapshotAction, status: StepStatus, fields: Partial<StepRecord>, started: Date) => {
+    const rec: StepRecord = {
+      step_index: i,
+      action_id: a.id ?? null,
+      action_type: a.action_type,
+      name: a.name ?? null,
+      status,
+      input: null,
+      output: null,
+      error_message: null,
+      started_at: started.toISOString(),
+      completed_at: status === "waiting" ? null : deps.now().toISOString(),
+      ...fields,
+    };
+    unsaved.push(rec);
+    return rec;
+  };
+  const save = (outcome: Outcome, extra: { error?: string; retryable?: boolean; result?: unknown; runAt?: Date } = {}) =>
+    saveProgress(deps.db, {
+      runId: run.id,
+      attempt: run.attempt,
+      steps: unsaved.splice(0),
+      outcome,
+      leaseSeconds: deps.leaseSeconds,
+      ...extra,
+    });
+  const fail = (i: number, a: SnapshotAction, input: unknown, f: Failure, started: Date) => {
+    record(i, a, "failed", { input, error_message: f.message }, started);
+    return save("failed", { error: `${describeStep(i, a)} failed: ${f.message}`, retryable: f.retryable });
+  };
+  const result = (extra: Record<string, unknown> = {}) => ({ output: lastOutput, ...extra });
+
+  for (let i = 0; i < run.actions.length; i++) {
+    const action = run.actions[i]!;
+    const before = done.get(i);
+    if (before?.status === "completed" || before?.status === "skipped") {
+      addStep(ctx, i, action, { output: before.output, status: before.status });
+      if (before.status === "completed") lastOutput = before.output;
+      continue;
+    }
+    if (before?.status === "waiting") {
+      const until = new Date(String((before.output as { until?: string } | null)?.until));
+      if (until.getTime() > deps.now().getTime()) return save("wait", { runAt: until });
+      const output = { ...(before.output as object), waited: true };
+      record(i, action, "completed", { input: before.input, output }, new Date(before.started_at));
+      addStep(ctx, i, action, { output, status: "completed" });
+      lastOutput = output;
+      continue;
+    }
+
+    const started = deps.now();
+    if (action.condition) {
+      let pass: boolean;
+      try {
+        pass = evaluateCondition(action.condition.if, ctx);
+      } catch (e) {
+        return fail(i, action, null, { message: `condition could not be evaluated: ${classify(e).message}`, retryable: false }, started);
+      }
+      if (!pass) {
+        const reason = "condition was false";
+        record(i, action, "skipped", { output: { reason } }, started);
+        addStep(ctx, i, action, { output: null, status: "skipped" });
+        if (action.condition.else === "stop") {
+          return save("completed", { result: result({ stopped: { step: i, reason } }) });
+        }
+        continue;
+      }
+    }
+
+    const outcome = await runStep(run, i, action, ctx, deps, started);
+    if ("failure" in outcome) return fail(i, action, outcome.input, outcome.failure, started);
+    const { input, output, waitUntil } = outcome;
+    if (waitUntil && waitUntil.getTime() > deps.now().getTime()) {
+      record(i, action, "waiting", { input, output }, started);
+      return save("wait", { runAt: waitUntil });
+    }
+    record(i, action, "completed", { input, output }, started);
+    addStep(ctx, i, action, { output, status: "completed" });
+    lastOutput = output;
+    const last = i === run.actions.length - 1;
+    const status = await save(last ? "completed" : null, last ? { result: result() } : {});
+    if (status === null || last) return status;
+  }
+  // No actions, trailing skipped steps, or everything was done by an earlier attempt.
+  return save("completed", { result: result() });
+}
+
+type StepOutcome = { input: unknown; output: unknown; waitUntil?: Date } | { input: unknown; failure: Failure };
+
+/** Resolve templates, validate, execute with a heartbeat. Never throws a step failure; returns it. */
+async function runStep(
+  run: ClaimedRun,
+  i: number,
+  action: SnapshotAction,
+  ctx: RunContext,
+  deps: ExecuteDeps,
+  started: Date,
+): Promise<StepOutcome> {
+  let input: unknown;
+  try {
+    input = resolveTemplates(action.action_config, ctx, { missing: action.template_missing ?? "error" });
+  } catch (e) {
+    return { input: action.action_config, failure: { message: classify(e).message.replace(/^unexpected error: /, ""), retryable: false } };
+  }
+  const def = deps.getAction(action.action_type);
+  if (!def) {
+    return { input, failure: { message: `unknown action type "${action.action_type}"`, retryable: false } };
+  }
+  const parsed = def.schema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const where = issue.path.length ? issue.path.join(".") : "config";
+    return { input, failure: { message: `invalid config after templates: ${where}: ${issue.message}`, retryable: false } };
+  }
+
+  const abort = new AbortController();
+  const onShutdown = () => abort.abort(new RunInterrupted(run.id, "shutdown"));
+  deps.signal?.addEventListener("abort", onShutdown, { once: true });
+  const beat = setInterval(() => {
+    extendLease(deps.db, run.id, run.attempt, deps.leaseSeconds).then(
+      (ok) => ok || abort.abort(new RunInterrupted(run.id, "lease_lost")),
+      (err: unknown) => deps.logger.warn("lease heartbeat failed", { run_id: run.id, error: String(err) }),
+    );
+  }, Math.max(1000, (deps.leaseSeconds * 1000) / 3));
+  try {
+    const res = await def.execute(parsed.data, {
+      db: deps.db,
+      orgId: run.org_id,
+      automationId: run.automation_id,
+      runId: run.id,
+      stepIndex: i,
+      attempt: run.attempt,
+      idempotencyKey: `${run.id}:${i}`,
+      fetch: deps.fetch,
+      now: deps.now,
+      logger: deps.logger,
+      settings: deps.settings,
+      signal: abort.signal,
+    });
+    return { input, output: res.output ?? null, waitUntil: res.waitUntil };
+  } catch (e) {
+    if (abort.signal.aborted && abort.signal.reason instanceof RunInterrupted) throw abort.signal.reason;
+    deps.logger.debug("step failed", { run_id: run.id, step: i, started: started.toISOString(), error: String(e) });
+    return { input, failure: classify(e) };
+  } finally {
+    clearInterval(beat);
+    deps.signal?.removeEventListener("abort", onShutdown);
+  }
+}

@@ -1,0 +1,51 @@
+// Shapes the engine passes between SQL and TypeScript.
+/** One action as frozen in automation_versions.actions. */
+export interface SnapshotAction {
+  id: string;
+  name: string | null;
+  action_type: string;
+  action_config: unknown;
+  condition: { if: unknown; else?: "skip" | "stop" } | null;
+  /** What a placeholder with a missing path becomes. */
+  template_missing?: "error" | "empty";
+  position: number;
+}
+
+/** A run as claim_runs returns it. */
+export interface ClaimedRun {
+  id: string;
+  org_id: string;
+  automation_id: string;
+  automation_name: string;
+  attempt: number;
+  trigger_type: string | null;
+  trigger_payload: unknown;
+  actions: SnapshotAction[];
+  created_at: Date;
+  started_at: Date;
+  lease_expires_at: Date;
+}
+
+export type StepStatus = "completed" | "failed" | "skipped" | "waiting";
+
+/** A step row, as written by save_progress and read back on resume. */
+export interface StepRecord {
+  step_index: number;
+  action_id: string | null;
+  action_type: string;
+  name: string | null;
+  status: StepStatus;
+  input: unknown;
+  output: unknown;
+  error_message: string | null;
+  started_at: string;
+  completed_at: string | null;
+}
+
+export type Outcome = "completed" | "failed" | "wait" | null;
+
+export type RunStatus = "pending" | "running" | "completed" | "failed";
+
+/** Ordered like the enum; terminal states never change again. */
+export const RUN_STATUSES: readonly RunStatus[] = ["pending", "running", "completed", "failed"];
+export const isTerminal = (s: RunStatus): boolean => s === "completed" || s === "failed";

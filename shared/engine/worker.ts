@@ -1,0 +1,185 @@
+// The worker: claim → execute → record, with bounded concurrency.
+// - start(): a long-running loop (local runtime) that sleeps until a run is
+//   enqueued (wake() or LISTEN automation_runs) or the poll interval passes;
+// - drain(): claim and execute until nothing is due or the time budget is
+//   spent (the automations-worker edge function);
+// - stop(): stop claiming, let in-flight runs finish for a grace period, then
+//   hand the rest back to the queue (not counted as failures).
+import { randomUUID } from "node:crypto";
+import { executeRun, RunInterrupted, type ExecuteDeps } from "./execute_run.ts";
+import { claimRuns } from "./sql/claim.ts";
+import { releaseExpiredLeases, releaseRun } from "./sql/leases.ts";
+import type { ClaimedRun, RunStatus } from "./types.ts";
+
+export interface WorkerOptions extends Omit<ExecuteDeps, "signal"> {
+  workerId?: string;
+  /** Runs executed at the same time. */
+  concurrency?: number;
+  /** Upper bound on runs claimed per query. */
+  batchSize?: number;
+  /** Sleep between polls when idle and nothing woke us. */
+  pollIntervalMs?: number;
+  /** How often to release runs of dead workers. */
+  reapIntervalMs?: number;
+}
+
+export interface WorkerStats {
+  claimed: number;
+  completed: number;
+  failed: number;
+  /** Went back to pending: retry backoff, delay steps, shutdown. */
+  requeued: number;
+  /** Fenced out: another attempt owns the run now. */
+  lost: number;
+  errors: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class Worker {
+  readonly id: string;
+  readonly stats: WorkerStats = { claimed: 0, completed: 0, failed: 0, requeued: 0, lost: 0, errors: 0 };
+  private readonly concurrency: number;
+  private readonly batchSize: number;
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly shutdown = new AbortController();
+  private stopping = false;
+  private mayHaveMore = true;
+  private signal: (() => void) | null = null;
+  private lastReap = 0;
+  private loopDone: Promise<void> | null = null;
+  private unlisten: (() => Promise<void>) | null = null;
+
+  constructor(private readonly opts: WorkerOptions) {
+    this.id = opts.workerId ?? `worker-${randomUUID().slice(0, 8)}`;
+    this.concurrency = Math.max(1, opts.concurrency ?? 8);
+    this.batchSize = Math.max(1, Math.min(opts.batchSize ?? this.concurrency, this.concurrency));
+  }
+
+  /** Something was enqueued: claim now instead of at the next poll. */
+  wake(): void {
+    this.mayHaveMore = true;
+    this.signal?.();
+  }
+
+  async start(): Promise<void> {
+    if (this.opts.db.listen) {
+      this.unlisten = await this.opts.db.listen("automation_runs", () => this.wake());
+    }
+    this.loopDone = this.loop();
+  }
+
+  async stop(graceMs = 10_000): Promise<void> {
+    this.stopping = true;
+    this.signal?.();
+    await this.loopDone;
+    const all = Promise.all(this.inFlight);
+    const timedOut = await Promise.race([all.then(() => false), sleep(graceMs).then(() => true)]);
+    if (timedOut) {
+      this.shutdown.abort();
+      await all;
+    }
+    await this.unlisten?.().catch(() => {});
+  }
+
+  /** Execute due runs until none are left or budgetMs is spent; resolves when in-flight runs end. */
+  async drain(budgetMs: number): Promise<WorkerStats> {
+    const deadline = Date.now() + budgetMs;
+    await this.reap(true);
+    while (Date.now() < deadline && !this.stopping) {
+      const free = this.concurrency - this.inFlight.size;
+      if (free > 0) {
+        const runs = await claimRuns(this.opts.db, this.id, Math.min(free, this.batchSize), this.opts.leaseSeconds);
+        runs.forEach((r) => this.launch(r));
+        if (runs.length === 0 && this.inFlight.size === 0) break;
+        if (runs.length > 0) continue;
+      }
+      await Promise.race(this.inFlight);
+    }
+    await Promise.all(this.inFlight);
+    return { ...this.stats };
+  }
+
+  private async loop(): Promise<void> {
+    let failures = 0;
+    while (!this.stopping) {
+      try {
+        await this.reap(false);
+        const free = this.concurrency - this.inFlight.size;
+        if (free > 0 && this.mayHaveMore) {
+          const want = Math.min(free, this.batchSize);
+          const runs = await claimRuns(this.opts.db, this.id, want, this.opts.leaseSeconds);
+          runs.forEach((r) => this.launch(r));
+          // A short batch means nothing else is due right now.
+          if (runs.length < want) this.mayHaveMore = false;
+          failures = 0;
+          if (runs.length > 0) continue;
+        }
+        await this.waitForSignal(this.opts.pollIntervalMs ?? 1000);
+        if (this.inFlight.size < this.concurrency) this.mayHaveMore ||= !this.stopping;
+      } catch (err) {
+        // Database down or restarting: back off (capped) and try again.
+        failures++;
+        this.stats.errors++;
+        this.opts.logger.warn("worker loop error; retrying", { worker: this.id, attempt: failures, error: String(err) });
+        await sleep(Math.min(5000, 100 * 2 ** failures));
+      }
+    }
+  }
+
+  private waitForSignal(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      const self = this;
+      function done() {
+        clearTimeout(t);
+        self.signal = null;
+        resolve();
+      }
+      this.signal = done;
+    });
+  }
+
+  private async reap(force: boolean): Promise<void> {
+    const every = this.opts.reapIntervalMs ?? 15_000;
+    if (!force && Date.now() - this.lastReap < every) return;
+    this.lastReap = Date.now();
+    const n = await releaseExpiredLeases(this.opts.db);
+    if (n > 0) {
+      this.mayHaveMore = true;
+      this.opts.logger.warn("released runs of unresponsive workers", { worker: this.id, runs: n });
+    }
+  }
+
+  private launch(run: ClaimedRun): void {
+    this.stats.claimed++;
+    const p = executeRun(run, { ...this.opts, signal: this.shutdown.signal })
+      .then((status) => this.count(status))
+      .catch(async (err: unknown) => {
+        if (err instanceof RunInterrupted && err.reason === "shutdown") {
+          await releaseRun(this.opts.db, run.id, run.attempt).catch(() => false);
+          this.stats.requeued++;
+        } else if (err instanceof RunInterrupted) {
+          this.stats.lost++;
+        } else {
+          // Most likely the database went away mid-run: the lease expires and
+          // another attempt resumes after the last recorded step.
+          this.stats.errors++;
+          this.opts.logger.error("run execution error", { run_id: run.id, attempt: run.attempt, error: String(err) });
+        }
+      })
+      .finally(() => {
+        this.inFlight.delete(p);
+        this.mayHaveMore = true;
+        this.signal?.();
+      });
+    this.inFlight.add(p);
+  }
+
+  private count(status: RunStatus | null): void {
+    if (status === "completed") this.stats.completed++;
+    else if (status === "failed") this.stats.failed++;
+    else if (status === "pending") this.stats.requeued++;
+    else if (status === null) this.stats.lost++;
+  }
+}

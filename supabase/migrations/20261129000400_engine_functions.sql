@@ -1,0 +1,483 @@
+-- =============================================================================
+-- ENGINE FUNCTIONS
+-- Every run state change is one of these functions, so the engine is correct
+-- whoever calls it (an edge function, the local runtime, a SQL trigger):
+--
+--   enqueue ──▶ pending ──claim──▶ running ──save_progress──▶ completed
+--                  ▲                 │   │                     failed
+--                  └── retry/wait ───┘   └─ lease expired ─▶ release_expired_leases
+--
+-- Writes of a worker are fenced by (run id, attempt): `attempt` grows on every
+-- claim, so a worker whose lease expired and whose run was claimed again
+-- changes 0 rows.
+-- =============================================================================
+
+-- -----------------------------------------------------------------------------
+-- Snapshots: rebuilt whenever an automation's actions change.
+-- -----------------------------------------------------------------------------
+create or replace function automations_engine.snapshot_actions(p_automation_ids uuid[])
+returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  -- Lock the automations first (sorted, so concurrent editors queue rather
+  -- than deadlock). Under READ COMMITTED the next statement then sees every
+  -- edit committed before the lock was granted, so two concurrent edits never
+  -- leave a snapshot that misses one of them. Deleted automations (cascades)
+  -- are simply not found.
+  perform 1 from public.automations a
+   where a.id = any (p_automation_ids)
+   order by a.id
+   for update;
+
+  with snap as (
+    insert into public.automation_versions (org_id, automation_id, actions)
+    select a.org_id, a.id,
+           coalesce((
+             select jsonb_agg(jsonb_build_object(
+                      'id', x.id, 'name', x.name, 'action_type', x.action_type,
+                      'action_config', x.action_config, 'condition', x.condition,
+                      'template_missing', x.template_missing, 'position', x.position)
+                    order by x.position, x.created_at, x.id)
+               from public.automation_actions x
+              where x.automation_id = a.id), '[]'::jsonb)
+      from public.automations a
+     where a.id = any (p_automation_ids)
+    returning id, automation_id
+  )
+  update public.automations a
+     set current_version_id = snap.id
+    from snap
+   where a.id = snap.automation_id;
+end;
+$$;
+comment on function automations_engine.snapshot_actions(uuid[]) is
+  'Writes a new immutable snapshot of the given automations'' actions and points current_version_id at it.';
+
+create or replace function automations_engine.on_actions_changed()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_ids uuid[];
+begin
+  if tg_op = 'INSERT' then
+    select array_agg(distinct n.automation_id) into v_ids from new_rows n;
+  elsif tg_op = 'DELETE' then
+    select array_agg(distinct o.automation_id) into v_ids from old_rows o;
+  else
+    select array_agg(distinct t.automation_id) into v_ids
+      from (select automation_id from new_rows union select automation_id from old_rows) t;
+  end if;
+  perform automations_engine.snapshot_actions(v_ids);
+  return null;
+end;
+$$;
+comment on function automations_engine.on_actions_changed() is
+  'Statement trigger on automation_actions: one new snapshot per touched automation per statement.';
+
+-- Transition tables need one trigger per event.
+create trigger automation_actions_snapshot_insert
+  after insert on public.automation_actions
+  referencing new table as new_rows
+  for each statement execute function automations_engine.on_actions_changed();
+create trigger automation_actions_snapshot_update
+  after update on public.automation_actions
+  referencing new table as new_rows old table as old_rows
+  for each statement execute function automations_engine.on_actions_changed();
+create trigger automation_actions_snapshot_delete
+  after delete on public.automation_actions
+  referencing old table as old_rows
+  for each statement execute function automations_engine.on_actions_changed();
+
+-- -----------------------------------------------------------------------------
+-- Backoff: base * 2^(failures-1) seconds, capped at one hour. Deterministic so
+-- that history explains itself ("retrying at ...") and tests can check it.
+-- -----------------------------------------------------------------------------
+create or replace function automations_engine.retry_delay(p_failed_attempts integer, p_base_seconds integer)
+returns interval
+language sql
+immutable
+set search_path = ''
+as $$
+  select make_interval(secs => least(3600, p_base_seconds * power(2, greatest(p_failed_attempts, 1) - 1)))
+$$;
+comment on function automations_engine.retry_delay(integer, integer) is
+  'Delay before the next attempt after the Nth failure: base * 2^(N-1) seconds, at most one hour.';
+
+-- -----------------------------------------------------------------------------
+-- Enqueue: the one way every trigger creates a run.
+-- -----------------------------------------------------------------------------
+create or replace function automations_engine.enqueue(
+  p_automation_id uuid,
+  p_trigger_type public.automation_trigger_type,
+  p_payload jsonb default '{}'::jsonb,
+  p_idempotency_key text default null,
+  p_run_at timestamptz default null,
+  p_allow_draft boolean default false
+)
+returns table (run_id uuid, created boolean)
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_auto record;
+  v_id uuid;
+begin
+  select a.id, a.org_id, a.status, a.current_version_id, a.max_attempts
+    into v_auto
+    from public.automations a
+   where a.id = p_automation_id;
+  if not found then
+    raise exception 'automation % not found', p_automation_id using errcode = 'P0002';
+  end if;
+  if not (v_auto.status = 'active' or (p_allow_draft and v_auto.status = 'draft')) then
+    raise exception 'automation % is %, not active', p_automation_id, v_auto.status
+      using errcode = '55000', hint = 'Set its status to active to let triggers start it.';
+  end if;
+
+  -- A unique constraint, not check-then-insert: concurrent duplicates wait for
+  -- the first insert and then find its row.
+  insert into public.automation_runs
+    (org_id, automation_id, trigger_type, trigger_payload, idempotency_key, version_id, max_attempts, run_at)
+  values
+    (v_auto.org_id, v_auto.id, p_trigger_type, coalesce(p_payload, '{}'::jsonb), p_idempotency_key,
+     v_auto.current_version_id, v_auto.max_attempts, coalesce(p_run_at, now()))
+  on conflict (automation_id, idempotency_key) do nothing
+  returning id into v_id;
+
+  if v_id is not null then
+    if coalesce(p_run_at, now()) <= now() then
+      perform pg_notify('automation_runs', v_id::text);
+    end if;
+    return query select v_id, true;
+  else
+    return query
+      select r.id, false from public.automation_runs r
+       where r.automation_id = p_automation_id and r.idempotency_key = p_idempotency_key;
+  end if;
+end;
+$$;
+comment on function automations_engine.enqueue(uuid, public.automation_trigger_type, jsonb, text, timestamptz, boolean) is
+  'Creates a pending run of an active automation with its current snapshot; the same idempotency key returns the existing run.';
+
+-- -----------------------------------------------------------------------------
+-- Claim: a batch of due runs for one worker.
+-- -----------------------------------------------------------------------------
+create or replace function automations_engine.claim_runs(
+  p_worker text,
+  p_limit integer default 10,
+  p_lease_seconds integer default 60
+)
+returns table (
+  id uuid, org_id uuid, automation_id uuid, automation_name text, attempt integer,
+  trigger_type public.automation_trigger_type, trigger_payload jsonb, actions jsonb,
+  created_at timestamptz, started_at timestamptz, lease_expires_at timestamptz
+)
+language plpgsql
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_ids uuid[];
+  v_count record;
+begin
+  -- SKIP LOCKED: concurrent claimers each take different rows, never wait.
+  with due as (
+    select r.id from public.automation_runs r
+     where r.status = 'pending' and r.run_at <= now()
+     order by r.run_at
+     limit p_limit
+     for update skip locked
+  ), claimed as (
+    update public.automation_runs r
+       set status = 'running',
+           attempt = r.attempt + 1,
+           started_at = coalesce(r.started_at, now()),
+           lease_expires_at = now() + make_interval(secs => p_lease_seconds),
+           locked_by = p_worker
+      from due
+     where r.id = due.id
+    returning r.id
+  )
+  select coalesce(array_agg(claimed.id), '{}') into v_ids from claimed;
+
+  if cardinality(v_ids) = 0 then
+    return;
+  end if;
+
+  -- run_count / last_run_at count a run when it first starts. One update per
+  -- automation per batch (not per run), taken in id order so two claimers
+  -- never deadlock on the counters.
+  for v_count in
+    select r.automation_id, count(*)::int as n, max(r.started_at) as t
+      from public.automation_runs r
+     where r.id = any (v_ids) and r.attempt = 1
+     group by r.automation_id
+     order by r.automation_id
+  loop
+    update public.automations a
+       set run_count = a.run_count + v_count.n,
+           last_run_at = greatest(a.last_run_at, v_count.t)
+     where a.id = v_count.automation_id;
+  end loop;
+
+  return query
+    select r.id, r.org_id, r.automation_id, a.name, r.attempt, r.trigger_type, r.trigger_payload,
+           coalesce(v.actions, '[]'::jsonb), r.created_at, r.started_at, r.lease_expires_at
+      from public.automation_runs r
+      join public.automations a on a.id = r.automation_id
+      left join public.automation_versions v on v.id = r.version_id
+     where r.id = any (v_ids)
+     order by r.run_at, r.id;
+end;
+$$;
+comment on function automations_engine.claim_runs(text, integer, integer) is
+  'Claims up to p_limit due pending runs (FOR UPDATE SKIP LOCKED): running, attempt+1, lease set. Returns them with their snapshot.';
+
+-- -----------------------------------------------------------------------------
+-- save_progress: record finished steps and, optionally, the run's outcome.
+-- p_outcome: null (steps only, lease extended), 'completed', 'failed'
+-- (p_retryable decides retry vs final), 'wait' (sleep until p_run_at).
+-- Returns the run's new status, or null when fenced out (stale attempt).
+-- -----------------------------------------------------------------------------
+create or replace function automations_engine.save_progress(
+  p_run_id uuid,
+  p_attempt integer,
+  p_steps jsonb default '[]'::jsonb,
+  p_outcome text default null,
+  p_error text default null,
+  p_retryable boolean default false,
+  p_result jsonb default null,
+  p_run_at timestamptz default null,
+  p_lease_seconds integer default 60
+)
+returns public.run_status
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_run record;
+  v_status public.run_status;
+begin
+  -- The fence: this attempt must still own the run. FOR UPDATE orders us
+  -- after a concurrent reaper or re-claim, which bumps attempt / status.
+  select r.id, r.org_id, r.failed_attempts, r.max_attempts, a.retry_backoff_seconds
+    into v_run
+    from public.automation_runs r
+    join public.automations a on a.id = r.automation_id
+   where r.id = p_run_id and r.attempt = p_attempt and r.status = 'running'
+   for update of r;
+  if not found then
+    return null;
+  end if;
+
+  -- Completed steps are final: a late duplicate never overwrites one.
+  insert into public.automation_run_steps as s
+    (run_id, step_index, org_id, action_id, action_type, name, status, attempt,
+     input, output, error_message, started_at, completed_at)
+  select p_run_id, x.step_index, v_run.org_id, x.action_id, x.action_type, x.name, x.status, p_attempt,
+         x.input, x.output, x.error_message, coalesce(x.started_at, now()), x.completed_at
+    from jsonb_to_recordset(coalesce(p_steps, '[]'::jsonb)) as x(
+      step_index integer, action_id uuid, action_type text, name text, status public.run_step_status,
+      input jsonb, output jsonb, error_message text, started_at timestamptz, completed_at timestamptz)
+  on conflict (run_id, step_index) do update
+     set status = excluded.status, attempt = excluded.attempt, input = excluded.input,
+         output = excluded.output, error_message = excluded.error_message,
+         started_at = excluded.started_at, completed_at = excluded.completed_at
+   where s.status <> 'completed';
+
+  if p_outcome is null then
+    update public.automation_runs
+       set lease_expires_at = now() + make_interval(secs => p_lease_seconds)
+     where id = p_run_id;
+    return 'running';
+  elsif p_outcome = 'completed' then
+    update public.automation_runs
+       set status = 'completed', completed_at = now(), result = p_result, error_message = null,
+           lease_expires_at = null, locked_by = null
+     where id = p_run_id;
+    return 'completed';
+  elsif p_outcome = 'wait' then
+    -- A delay step: give the worker back and resume at p_run_at. Not a failure.
+    update public.automation_runs
+       set status = 'pending', run_at = coalesce(p_run_at, now()), lease_expires_at = null, locked_by = null
+     where id = p_run_id;
+    return 'pending';
+  elsif p_outcome = 'failed' then
+    if p_retryable and v_run.failed_attempts + 1 < v_run.max_attempts then
+      update public.automation_runs r
+         set status = 'pending',
+             failed_attempts = r.failed_attempts + 1,
+             run_at = now() + automations_engine.retry_delay(r.failed_attempts + 1, v_run.retry_backoff_seconds),
+             error_message = format('attempt %s of %s failed: %s (retrying)',
+                                    r.failed_attempts + 1, r.max_attempts, p_error),
+             lease_expires_at = null, locked_by = null
+       where r.id = p_run_id;
+      v_status := 'pending';
+    else
+      update public.automation_runs r
+         set status = 'failed', failed_attempts = r.failed_attempts + 1, completed_at = now(),
+             error_message = p_error, result = p_result, lease_expires_at = null, locked_by = null
+       where r.id = p_run_id;
+      v_status := 'failed';
+    end if;
+    return v_status;
+  else
+    raise exception 'unknown outcome %: use completed, failed, wait or null', p_outcome using errcode = '22023';
+  end if;
+end;
+$$;
+comment on function automations_engine.save_progress(uuid, integer, jsonb, text, text, boolean, jsonb, timestamptz, integer) is
+  'Fenced write of a worker: step rows plus an optional outcome (completed / failed with retry / wait). Null when the attempt is stale.';
+
+-- -----------------------------------------------------------------------------
+-- Leases.
+-- -----------------------------------------------------------------------------
+create or replace function automations_engine.extend_lease(p_run_id uuid, p_attempt integer, p_lease_seconds integer default 60)
+returns boolean
+language sql
+set search_path = ''
+as $$
+  update public.automation_runs
+     set lease_expires_at = now() + make_interval(secs => p_lease_seconds)
+   where id = p_run_id and attempt = p_attempt and status = 'running'
+  returning true
+$$;
+comment on function automations_engine.extend_lease(uuid, integer, integer) is
+  'Heartbeat: keeps a long step''s run leased to its worker. False when the attempt is stale.';
+
+create or replace function automations_engine.release_expired_leases(p_limit integer default 500)
+returns integer
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_n integer;
+begin
+  -- A worker that stopped renewing is presumed dead: count it as a failed
+  -- attempt (so a run that kills every worker ends at the cap) and make the
+  -- run claimable again at once; completed steps are not repeated.
+  with expired as (
+    select r.id from public.automation_runs r
+     where r.status = 'running' and r.lease_expires_at < now()
+     order by r.lease_expires_at
+     limit p_limit
+     for update skip locked
+  )
+  update public.automation_runs r
+     set status = case when r.failed_attempts + 1 >= r.max_attempts then 'failed' else 'pending' end::public.run_status,
+         failed_attempts = r.failed_attempts + 1,
+         completed_at = case when r.failed_attempts + 1 >= r.max_attempts then now() end,
+         error_message = case when r.failed_attempts + 1 >= r.max_attempts
+           then format('the worker running attempt %s stopped responding (lease expired); gave up after %s attempts',
+                       r.attempt, r.failed_attempts + 1)
+           else format('the worker running attempt %s stopped responding (lease expired); retrying', r.attempt) end,
+         run_at = now(),
+         lease_expires_at = null,
+         locked_by = null
+    from expired
+   where r.id = expired.id;
+  get diagnostics v_n = row_count;
+  return v_n;
+end;
+$$;
+comment on function automations_engine.release_expired_leases(integer) is
+  'Reaper: running runs whose lease expired go back to pending (or fail at the attempt cap).';
+
+create or replace function automations_engine.release_run(p_run_id uuid, p_attempt integer)
+returns boolean
+language sql
+set search_path = ''
+as $$
+  -- Graceful shutdown: hand the run back untouched, not counted as a failure.
+  -- Its completed steps stay done; the next claim resumes after them.
+  update public.automation_runs
+     set status = 'pending', run_at = now(), lease_expires_at = null, locked_by = null
+   where id = p_run_id and attempt = p_attempt and status = 'running'
+  returning true
+$$;
+comment on function automations_engine.release_run(uuid, integer) is
+  'Returns a claimed run to the queue without counting a failure (worker shutting down). False when the attempt is stale.';
+
+-- -----------------------------------------------------------------------------
+-- Client API: start a manual run as the signed-in user.
+-- -----------------------------------------------------------------------------
+create or replace function public.run_automation(
+  automation_id uuid,
+  payload jsonb default '{}'::jsonb,
+  idempotency_key text default null
+)
+returns uuid
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_org uuid;
+  v_status public.automation_status;
+  v_run uuid;
+begin
+  -- RLS decides visibility: an automation of another org is "not found".
+  select a.org_id, a.status into v_org, v_status
+    from public.automations a
+   where a.id = run_automation.automation_id
+     and (a.org_id = (select public.get_user_org_id()) or (select auth.role()) = 'service_role');
+  if not found then
+    raise exception 'automation % not found', run_automation.automation_id using errcode = 'P0002';
+  end if;
+  -- Manual runs may test a draft; paused and archived automations do not run.
+  select e.run_id into v_run
+    from automations_engine.enqueue(run_automation.automation_id, 'manual', payload, idempotency_key, null, true) e;
+  return v_run;
+end;
+$$;
+comment on function public.run_automation(uuid, jsonb, text) is
+  'Starts a manual run of an automation of the caller''s org (active or draft). Returns the run id; the same idempotency_key returns the same run.';
+revoke execute on function public.run_automation(uuid, jsonb, text) from public, anon;
+grant execute on function public.run_automation(uuid, jsonb, text) to authenticated, service_role;
+
+-- -----------------------------------------------------------------------------
+-- Runs inserted directly by clients (the seed lets members insert runs) are
+-- manual runs: fill in the snapshot and retry policy so the engine can run them.
+-- -----------------------------------------------------------------------------
+create or replace function automations_engine.fill_run_defaults()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_auto record;
+begin
+  -- SECURITY INVOKER on purpose: current_user tells a client insert (checked)
+  -- from the engine's own (which always brings its snapshot).
+  if new.version_id is not null then
+    return new;
+  end if;
+  select a.status, a.current_version_id, a.max_attempts into v_auto
+    from public.automations a where a.id = new.automation_id;
+  if found and current_user in ('authenticated', 'anon')
+     and v_auto.status not in ('active', 'draft') then
+    raise exception 'automation % is %; only active or draft automations can run', new.automation_id, v_auto.status
+      using errcode = '55000';
+  end if;
+  new.version_id := v_auto.current_version_id;
+  new.max_attempts := coalesce(v_auto.max_attempts, new.max_attempts);
+  new.trigger_type := coalesce(new.trigger_type, 'manual');
+  return new;
+end;
+$$;
+comment on function automations_engine.fill_run_defaults() is
+  'BEFORE INSERT on automation_runs: a run inserted without a snapshot gets the automation''s current one.';
+
+create trigger automation_runs_fill_defaults
+  before insert on public.automation_runs
+  for each row execute function automations_engine.fill_run_defaults();
+
+-- Engine functions are for the service connection only.
+revoke all on all functions in schema automations_engine from public, anon, authenticated;
+grant execute on all functions in schema automations_engine to service_role;
