@@ -61,6 +61,9 @@ create table public.users (
 );
 comment on table public.users is 'App users; auth_id links to auth.users, org_id is the org they act in.';
 create index users_org_id_idx on public.users (org_id);
+-- Target of composite foreign keys from org-scoped tables (automations.creator_id):
+-- a row may only reference a user of its own org.
+alter table public.users add constraint users_org_id_id_key unique (org_id, id);
 
 create trigger users_set_updated_at
   before update on public.users
@@ -191,13 +194,25 @@ create policy "Members can view memberships of their organization" on public.mem
 
 create policy "Admins can add memberships in their organization" on public.memberships
   for insert to authenticated
-  with check (org_id = (select public.get_user_org_id()) and (select public.is_admin()));
+  with check (
+    org_id = (select public.get_user_org_id()) and (select public.is_admin())
+    and (role <> 'owner' or (select public.get_user_role()) = 'owner')
+  );
 
 create policy "Admins can change memberships in their organization" on public.memberships
   for update to authenticated
   using (org_id = (select public.get_user_org_id()) and (select public.is_admin()))
-  with check (org_id = (select public.get_user_org_id()));
+  with check (
+    org_id = (select public.get_user_org_id())
+    -- only an owner makes someone an owner
+    and (role <> 'owner' or (select public.get_user_role()) = 'owner')
+  );
 
 create policy "Admins can remove memberships in their organization" on public.memberships
   for delete to authenticated
   using (org_id = (select public.get_user_org_id()) and (select public.is_admin()));
+
+-- Users edit their profile, not their identity: auth_id and org_id are not
+-- client-writable (table-level grant replaced by column-level ones).
+revoke update on public.users from anon, authenticated;
+grant update (email, full_name, avatar_url, timezone, is_active, metadata) on public.users to authenticated;

@@ -28,7 +28,10 @@ create table public.automations (
   metadata jsonb not null default '{}'::jsonb,
   -- Target of the composite foreign keys below: a child row's org must be its
   -- automation's org, which a single-column FK (it ignores RLS) cannot ensure.
-  unique (org_id, id)
+  unique (org_id, id),
+  -- creator_id must be a user of the same org (a single-column FK ignores RLS).
+  constraint automations_org_id_creator_id_fkey foreign key (org_id, creator_id)
+    references public.users (org_id, id) on delete set null (creator_id)
 );
 comment on table public.automations is
   'Automations: what starts them (trigger_type + trigger_config) and whether they may run (status).';

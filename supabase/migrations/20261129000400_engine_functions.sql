@@ -405,6 +405,23 @@ comment on function automations_engine.release_run(uuid, integer) is
   'Returns a claimed run to the queue without counting a failure (worker shutting down). False when the attempt is stale.';
 
 -- -----------------------------------------------------------------------------
+-- Who is calling a SECURITY DEFINER function? Inside one, current_user is the
+-- owner, but the `role` setting still holds what PostgREST (or our asUser)
+-- set: anon / authenticated for API users, service_role for the service key,
+-- and 'none' on a direct service connection.
+-- -----------------------------------------------------------------------------
+create or replace function automations_engine.caller_is_service()
+returns boolean
+language sql
+stable
+set search_path = ''
+as $$
+  select coalesce(nullif(current_setting('role', true), ''), 'none') not in ('anon', 'authenticated')
+$$;
+comment on function automations_engine.caller_is_service() is
+  'True when the caller is the service (service_role or a direct connection), false for API users.';
+
+-- -----------------------------------------------------------------------------
 -- Client API: start a manual run as the signed-in user.
 -- -----------------------------------------------------------------------------
 create or replace function public.run_automation(
@@ -426,7 +443,7 @@ begin
   select a.org_id, a.status into v_org, v_status
     from public.automations a
    where a.id = run_automation.automation_id
-     and (a.org_id = (select public.get_user_org_id()) or (select auth.role()) = 'service_role');
+     and (a.org_id = (select public.get_user_org_id()) or automations_engine.caller_is_service());
   if not found then
     raise exception 'automation % not found', run_automation.automation_id using errcode = 'P0002';
   end if;
