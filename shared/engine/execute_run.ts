@@ -7,12 +7,12 @@ import { ActionError } from "../actions/types.ts";
 import type { Db } from "../db/types.ts";
 import type { Logger } from "../logger.ts";
 import type { Settings } from "../settings.ts";
-import { evaluateCondition } from "./conditions.ts";
+import { ConditionError, evaluateCondition } from "./conditions.ts";
 import { addStep, buildRunContext, describeStep, type RunContext } from "./run_context.ts";
 import { extendLease } from "./sql/leases.ts";
 import { saveProgress } from "./sql/save_progress.ts";
 import { loadSteps } from "./sql/steps.ts";
-import { resolveTemplates } from "./templates.ts";
+import { resolveTemplates, TemplateError } from "./templates.ts";
 import type { ClaimedRun, Outcome, RunStatus, SnapshotAction, StepRecord, StepStatus } from "./types.ts";
 
 export interface ExecuteDeps {
@@ -42,6 +42,8 @@ interface Failure {
 
 function classify(err: unknown): Failure {
   if (err instanceof ActionError) return { message: err.message, retryable: err.retryable };
+  // The automation's own data is wrong: retrying cannot help.
+  if (err instanceof TemplateError || err instanceof ConditionError) return { message: err.message, retryable: false };
   const message = err instanceof Error ? err.message : String(err);
   // An unexpected throw may be transient (a bug would repeat and hit the cap).
   return { message: `unexpected error: ${message}`, retryable: true };
@@ -111,7 +113,7 @@ export async function executeRun(run: ClaimedRun, deps: ExecuteDeps): Promise<Ru
       try {
         pass = evaluateCondition(action.condition.if, ctx);
       } catch (e) {
-        return fail(i, action, null, { message: `condition could not be evaluated: ${classify(e).message}`, retryable: false }, started);
+        return fail(i, action, null, classify(e), started);
       }
       if (!pass) {
         const reason = "condition was false";
@@ -157,7 +159,7 @@ async function runStep(
   try {
     input = resolveTemplates(action.action_config, ctx, { missing: action.template_missing ?? "error" });
   } catch (e) {
-    return { input: action.action_config, failure: { message: classify(e).message.replace(/^unexpected error: /, ""), retryable: false } };
+    return { input: action.action_config, failure: classify(e) };
   }
   const def = deps.getAction(action.action_type);
   if (!def) {
