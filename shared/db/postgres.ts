@@ -21,6 +21,9 @@ function wrap(sql: Sql | TxSql, root: Sql): Db {
       const rows = await sql.unsafe(text, params as postgres.ParameterOrJSON<never>[]);
       return rows as unknown as T[];
     },
+    async exec(text: string) {
+      await sql.unsafe(text).simple();
+    },
     async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
       if ("savepoint" in sql) {
         return (await (sql as TxSql).savepoint((tx) => fn(wrap(tx, root)))) as T;

@@ -13,6 +13,8 @@ export type Row = Record<string, unknown>;
 export interface Db {
   /** Run one statement and return its rows. */
   query<T = Row>(text: string, params?: readonly unknown[]): Promise<T[]>;
+  /** Run several statements without parameters (migrations, seed files). */
+  exec(sql: string): Promise<void>;
   /** Run fn inside a transaction (a savepoint when already inside one). */
   transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
   /** LISTEN on a channel; resolves to an unlisten function. Absent on adapters without it. */

@@ -1,0 +1,5 @@
+// Supabase Edge Function entrypoint: everything lives in shared/handlers/event.ts.
+import { createEventHandler } from "../../shared/handlers/event.ts";
+import { serveFunction } from "../../shared/runtime/edge.ts";
+
+serveFunction(createEventHandler);

@@ -1,0 +1,58 @@
+// Apply the local bootstrap, the migrations and (first time only) the seed, on
+// any Db (PGlite or PostgreSQL). Applied migrations are recorded in
+// supabase_migrations.schema_migrations exactly as the Supabase CLI records
+// them, so `supabase migration up` / `db push` against the same database
+// agree on what is applied.
+import { readFileSync, readdirSync, existsSync } from "node:fs";
+import { join } from "node:path";
+import type { Db } from "../shared/db/types.ts";
+
+export interface MigrateResult {
+  applied: string[];
+  seeded: boolean;
+}
+
+export async function migrate(db: Db, root: string, opts: { seed?: boolean; bootstrap?: boolean } = {}): Promise<MigrateResult> {
+  const dir = join(root, "supabase/migrations");
+  const [{ exists }] = (await db.query<{ exists: boolean }>(
+    "select to_regclass('supabase_migrations.schema_migrations') is not null as exists",
+  )) as [{ exists: boolean }];
+  const fresh = !exists;
+  // The bootstrap is for plain PostgreSQL / PGlite; hosted Supabase has all of it.
+  const hosted = (await db.query("select 1 from pg_roles where rolname = 'supabase_admin'")).length > 0;
+  if (opts.bootstrap !== false && !hosted) {
+    await exec(db, readFileSync(join(root, "supabase/local/bootstrap.sql"), "utf8"));
+  }
+  await exec(
+    db,
+    `create schema if not exists supabase_migrations;
+     create table if not exists supabase_migrations.schema_migrations (version text primary key, statements text[], name text);`,
+  );
+  const done = new Set(
+    (await db.query<{ version: string }>("select version from supabase_migrations.schema_migrations")).map((r) => r.version),
+  );
+  const applied: string[] = [];
+  for (const file of readdirSync(dir).filter((f) => f.endsWith(".sql")).sort()) {
+    const m = /^(\d+)_(.+)\.sql$/.exec(file);
+    if (!m || done.has(m[1]!)) continue;
+    const sql = readFileSync(join(dir, file), "utf8");
+    await db.transaction(async (tx) => {
+      await exec(tx, sql);
+      await tx.query("insert into supabase_migrations.schema_migrations (version, name, statements) values ($1, $2, $3)", [
+        m[1],
+        m[2],
+        [sql],
+      ]);
+    });
+    applied.push(file);
+  }
+  let seeded = false;
+  const seedFile = join(root, "supabase/seed.sql");
+  if (opts.seed !== false && fresh && existsSync(seedFile)) {
+    await db.transaction((tx) => exec(tx, readFileSync(seedFile, "utf8")));
+    seeded = true;
+  }
+  return { applied, seeded };
+}
+
+const exec = (db: Db, sql: string) => db.exec(sql);

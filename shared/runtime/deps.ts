@@ -1,0 +1,32 @@
+// Everything a handler may use, built once by the entrypoint (edge function
+// or local runtime) and passed in. Nothing below creates its own.
+import type { ActionDefinition } from "../actions/types.ts";
+import type { Db } from "../db/types.ts";
+import type { Logger } from "../logger.ts";
+import type { Settings } from "../settings.ts";
+
+export interface AuthConfig {
+  serviceRoleKey?: string;
+  /** Shared secret for the worker/tick/event functions (x-automations-secret). */
+  sharedSecret?: string;
+  /** HS256 secret that signs user JWTs (SUPABASE_JWT_SECRET). */
+  jwtSecret?: string;
+  /** JWKS of the project for asymmetric user JWTs. */
+  jwksUrl?: string;
+}
+
+export interface AppDeps {
+  db: Db;
+  settings: Settings;
+  logger: Logger;
+  now: () => Date;
+  fetch: typeof fetch;
+  auth: AuthConfig;
+  getAction: (type: string) => ActionDefinition<unknown> | undefined;
+  /** Start executing soon after an enqueue: wake the local worker, or EdgeRuntime.waitUntil(drain). */
+  kick: () => void;
+  /** Lease length for claimed runs, seconds. */
+  leaseSeconds: number;
+  /** Largest webhook/event body accepted, bytes. */
+  maxBodyBytes: number;
+}

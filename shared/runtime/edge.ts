@@ -1,0 +1,43 @@
+// The composition root of every edge function: build deps from Deno.env on
+// the first request, serve the handler, and after an enqueue drain the queue
+// in the background with EdgeRuntime.waitUntil so a run starts at once rather
+// than at the next worker tick.
+import type { Handler } from "../http/route.ts";
+import { Worker } from "../engine/worker.ts";
+import type { AppDeps } from "./deps.ts";
+import { depsFromEnv } from "./env.ts";
+
+interface DenoLike {
+  env: { toObject(): Record<string, string> };
+  serve(handler: (req: Request) => Response | Promise<Response>): unknown;
+}
+interface EdgeRuntimeLike {
+  waitUntil(p: Promise<unknown>): void;
+}
+
+/** How long a background drain may run after answering (Edge Functions allow ~150 s wall clock). */
+const KICK_BUDGET_MS = 20_000;
+
+export function serveFunction(factory: (deps: AppDeps) => Handler): void {
+  const g = globalThis as unknown as { Deno?: DenoLike; EdgeRuntime?: EdgeRuntimeLike };
+  if (!g.Deno) throw new Error("serveFunction runs on Deno / Supabase Edge Runtime; in Node use the local runtime");
+  const env = g.Deno.env.toObject();
+  let handler: Handler | null = null;
+  let draining: Promise<unknown> | null = null;
+  let deps: AppDeps;
+
+  const kick = () => {
+    if (draining || !g.EdgeRuntime) return; // one background drain per isolate is enough
+    const worker = new Worker({ ...deps, concurrency: 4 });
+    draining = worker.drain(KICK_BUDGET_MS).finally(() => (draining = null));
+    g.EdgeRuntime.waitUntil(draining);
+  };
+
+  g.Deno.serve((req) => {
+    if (!handler) {
+      deps = depsFromEnv(env, { kick });
+      handler = factory(deps);
+    }
+    return handler(req);
+  });
+}

@@ -1,0 +1,44 @@
+// Build AppDeps from the environment Supabase gives functions (and the local
+// runtime mirrors): SUPABASE_DB_URL, SUPABASE_SERVICE_ROLE_KEY,
+// SUPABASE_JWT_SECRET, SUPABASE_URL (JWKS), plus our AUTOMATIONS_* settings.
+import { getAction } from "../actions/registry.ts";
+import { createPostgresDb } from "../db/postgres.ts";
+import type { Db } from "../db/types.ts";
+import { jsonLogger, type Logger } from "../logger.ts";
+import { loadSettings } from "../settings.ts";
+import type { AppDeps, AuthConfig } from "./deps.ts";
+
+export type Env = Record<string, string | undefined>;
+
+export function authFromEnv(env: Env): AuthConfig {
+  const url = env.SUPABASE_URL?.replace(/\/$/, "");
+  return {
+    serviceRoleKey: env.SUPABASE_SERVICE_ROLE_KEY || undefined,
+    sharedSecret: env.AUTOMATIONS_SHARED_SECRET || undefined,
+    jwtSecret: env.SUPABASE_JWT_SECRET || undefined,
+    jwksUrl: env.SUPABASE_JWKS_URL || (url ? `${url}/auth/v1/.well-known/jwks.json` : undefined),
+  };
+}
+
+/** postgres.js for a database URL; behind Supabase's transaction pooler (port 6543) without prepared statements. */
+export function dbFromUrl(url: string, max = 10): Db {
+  const pooled = /:6543\//.test(url) || /pooler\.supabase\.com/.test(url);
+  return createPostgresDb(url, { max, prepare: !pooled, applicationName: "supabase-automations" });
+}
+
+export function depsFromEnv(env: Env, opts: { db?: Db; logger?: Logger; kick?: () => void } = {}): AppDeps {
+  const url = env.SUPABASE_DB_URL ?? env.DATABASE_URL;
+  if (!opts.db && !url) throw new Error("SUPABASE_DB_URL is not set: the functions need a database connection string");
+  return {
+    db: opts.db ?? dbFromUrl(url!, Number(env.AUTOMATIONS_DB_POOL_SIZE ?? 5)),
+    settings: loadSettings(env),
+    logger: opts.logger ?? jsonLogger((env.AUTOMATIONS_LOG_LEVEL as "info") ?? "info"),
+    now: () => new Date(),
+    fetch: globalThis.fetch.bind(globalThis),
+    auth: authFromEnv(env),
+    getAction,
+    kick: opts.kick ?? (() => {}),
+    leaseSeconds: Number(env.AUTOMATIONS_LEASE_SECONDS ?? 60),
+    maxBodyBytes: Number(env.AUTOMATIONS_MAX_BODY_BYTES ?? 1_048_576),
+  };
+}

@@ -1,0 +1,54 @@
+// One schedule tick: for every active schedule automation, enqueue a run per
+// due fire time (cron-parser, DST-aware, missed-run policy), idempotent per
+// (automation, fire time). Safe to run from several schedulers at once.
+import type { Db } from "../db/types.ts";
+import type { Logger } from "../logger.ts";
+import { parseTriggerConfig, scheduleSpecOf } from "./config.ts";
+import { dueFireTimes } from "./schedule_times.ts";
+
+export interface TickResult {
+  /** Active schedule automations looked at. */
+  checked: number;
+  /** Runs created. */
+  enqueued: number;
+  /** Fire times another tick had already enqueued. */
+  duplicates: number;
+  /** Automations skipped because their trigger_config is invalid. */
+  invalid: Array<{ automation_id: string; problem: string }>;
+}
+
+interface Candidate {
+  automation_id: string;
+  trigger_config: unknown;
+  last_fire_at: Date | null;
+  since: Date;
+}
+
+export async function tickSchedules(db: Db, now: Date, logger: Logger): Promise<TickResult> {
+  const result: TickResult = { checked: 0, enqueued: 0, duplicates: 0, invalid: [] };
+  const rows = await db.query<Candidate>(
+    "select automation_id, trigger_config, last_fire_at, since from automations_engine.schedule_candidates()",
+  );
+  for (const row of rows) {
+    result.checked++;
+    const parsed = parseTriggerConfig("schedule", row.trigger_config);
+    if (!parsed.ok) {
+      // Saved configs are validated; this guards rows written around the API.
+      result.invalid.push({ automation_id: row.automation_id, problem: parsed.problems[0]! });
+      continue;
+    }
+    const times = dueFireTimes(scheduleSpecOf(parsed.config), {
+      lastFireAt: row.last_fire_at ? new Date(row.last_fire_at) : null,
+      since: new Date(row.since),
+      now,
+    });
+    if (times.length === 0) continue;
+    const runs = await db.query<{ created: boolean }>(
+      "select created from automations_engine.enqueue_schedule($1, $2::timestamptz[])",
+      [row.automation_id, times.map((t) => t.toISOString())],
+    );
+    for (const r of runs) r.created ? result.enqueued++ : result.duplicates++;
+  }
+  if (result.invalid.length) logger.warn("schedule automations with invalid trigger_config skipped", { invalid: result.invalid });
+  return result;
+}
