@@ -50,10 +50,17 @@ export interface ActionDefinition<C = unknown> {
 export class ActionError extends Error {
   readonly retryable: boolean;
   readonly code: string;
-  constructor(code: string, message: string, opts: { retryable?: boolean; cause?: unknown } = {}) {
+  /** Server-requested wait before the next attempt (HTTP Retry-After on 429/503); the engine may honour it. */
+  readonly retryAfterMs?: number;
+  constructor(
+    code: string,
+    message: string,
+    opts: { retryable?: boolean; cause?: unknown; retryAfterMs?: number } = {},
+  ) {
     super(message, { cause: opts.cause });
     this.name = "ActionError";
     this.code = code;
     this.retryable = opts.retryable ?? false;
+    if (opts.retryAfterMs !== undefined) this.retryAfterMs = opts.retryAfterMs;
   }
 }

@@ -1,0 +1,107 @@
+// webhook: one HTTP request to a user-chosen URL, through safeFetch (SSRF
+// guard on every hop, deadline, response cap). The step's idempotency key
+// goes out as `Idempotency-Key` and `webhook-id` so a receiver can drop the
+// duplicate when a retried step sends the same request again.
+import { z } from "zod";
+import { safeFetch } from "../http/safe_fetch.ts";
+import { isJsonContentType, parseBody, selectHeaders, statusError } from "./http_util.ts";
+import { resolved, templated, templatedString } from "./schema.ts";
+import { ActionError, type ActionDefinition } from "./types.ts";
+
+export const WEBHOOK_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
+const USER_AGENT = "supabase-automations/0.1 (+webhook action)";
+// RFC 9110 token: what a header name may contain.
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+function isHttpUrl(s: string): boolean {
+  try {
+    const u = new URL(s);
+    return u.protocol === "http:" || u.protocol === "https:";
+  } catch {
+    return false;
+  }
+}
+
+export const webhookConfigSchema = z
+  .strictObject({
+    url: templatedString(isHttpUrl, "must be an absolute http:// or https:// URL"),
+    method: templated(
+      z
+        .string()
+        .transform((m) => m.toUpperCase())
+        .pipe(z.enum(WEBHOOK_METHODS)),
+    ).default("POST"),
+    headers: templated(
+      z.record(z.string(), z.string()).superRefine((h, issues) => {
+        for (const name of Object.keys(h)) {
+          if (!HEADER_NAME.test(name)) issues.addIssue({ code: "custom", path: [name], message: `${JSON.stringify(name)} is not a valid header name` });
+        }
+      }),
+    ).optional(),
+    /** Any JSON; sent as JSON (a string is sent raw when headers set a non-JSON content-type). */
+    body: z.json().optional(),
+    /** Capped at the operator's maximum (settings.webhook.maxTimeoutMs). */
+    timeout_ms: templated(z.number().int().positive()).optional(),
+  })
+  .superRefine((c, issues) => {
+    if (c.method === "GET" && c.body !== undefined) {
+      issues.addIssue({ code: "custom", path: ["body"], message: "a GET request cannot have a body; use POST or remove body" });
+    }
+  });
+
+export type WebhookConfig = z.infer<typeof webhookConfigSchema>;
+
+function buildHeaders(given: Record<string, string>, idempotencyKey: string): Headers {
+  let headers: Headers;
+  try {
+    headers = new Headers(given);
+  } catch (e) {
+    throw new ActionError("invalid_config", `invalid headers: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  // The user's own values win: they may be forwarding a key from upstream.
+  if (!headers.has("idempotency-key")) headers.set("idempotency-key", idempotencyKey);
+  if (!headers.has("webhook-id")) headers.set("webhook-id", idempotencyKey);
+  if (!headers.has("user-agent")) headers.set("user-agent", USER_AGENT);
+  return headers;
+}
+
+function encodeBody(body: unknown, headers: Headers): string | undefined {
+  if (body === undefined) return undefined;
+  const ct = headers.get("content-type");
+  if (typeof body === "string" && ct !== null && !isJsonContentType(ct)) return body;
+  if (ct === null) headers.set("content-type", "application/json");
+  return JSON.stringify(body);
+}
+
+export const webhookAction: ActionDefinition<WebhookConfig> = {
+  type: "webhook",
+  description: "Send an HTTP request (JSON body) to a public URL and record the response.",
+  schema: webhookConfigSchema,
+  async execute(config, ctx) {
+    const method = resolved(config.method, "method");
+    const timeoutMs = config.timeout_ms === undefined ? undefined : resolved(config.timeout_ms, "timeout_ms");
+    const headers = buildHeaders(resolved(config.headers, "headers") ?? {}, ctx.idempotencyKey);
+    if (method === "GET" && config.body !== undefined) {
+      throw new ActionError("invalid_config", "a GET request cannot have a body; use POST or remove body");
+    }
+    const body = encodeBody(config.body, headers);
+
+    const res = await safeFetch(
+      config.url,
+      { method, headers, body },
+      { settings: ctx.settings, fetch: ctx.fetch, signal: ctx.signal, timeoutMs },
+    );
+    if (res.status < 200 || res.status > 299) {
+      throw statusError(`${method} ${new URL(res.url).origin}`, res, ctx.now());
+    }
+    ctx.logger.debug("webhook delivered", { url: new URL(res.url).origin, status: res.status, runId: ctx.runId });
+    return {
+      output: {
+        status: res.status,
+        headers: selectHeaders(res.headers),
+        body: parseBody(res),
+        ...(res.redirects > 0 ? { url: res.url, redirects: res.redirects } : {}),
+      },
+    };
+  },
+};
