@@ -23,7 +23,8 @@ export function verifySignature(body: string, headers: Headers, secrets: readonl
   let first: unknown = null;
   for (const secret of secrets) {
     try {
-      new Webhook(secret).verify(body, h);
+      // jsonParse off: we verify the raw bytes; parsing (JSON or form) is ours.
+      new Webhook(secret).verify(body, h, { jsonParse: false });
       return;
     } catch (e) {
       first ??= e;
