@@ -46,6 +46,8 @@ export function createUserJwtVerifier(auth: Pick<AuthConfig, "jwtSecret" | "jwks
   let jwks: JWTVerifyGetKey | null = null;
   if (auth.jwksUrl) {
     const doFetch = opts.fetch;
+    // A wrong URL is a deployment error: fail when the handler is built, not per request.
+    if (!URL.canParse(auth.jwksUrl)) throw new Error(`the JWKS URL ${JSON.stringify(auth.jwksUrl)} is not a valid URL`);
     jwks = createRemoteJWKSet(new URL(auth.jwksUrl), {
       timeoutDuration: 5000,
       ...(doFetch ? { [customFetch]: (url: string, init: RequestInit) => doFetch(url, init) } : {}),
@@ -62,7 +64,8 @@ export function createUserJwtVerifier(auth: Pick<AuthConfig, "jwtSecret" | "jwks
     } catch {
       throw unauthorized("malformed token: the Authorization bearer is not a JWT (expected three base64url parts)");
     }
-    const alg = header.alg ?? "(none)";
+    // From the unverified header: only compared, and quoted shortened.
+    const alg = typeof header.alg === "string" ? header.alg.slice(0, 32) : "(none)";
     const common = { currentDate: now(), clockTolerance, requiredClaims: ["exp"] };
     let payload: JWTPayload;
     try {

@@ -16,7 +16,13 @@ export function authFromEnv(env: Env): AuthConfig {
     serviceRoleKey: env.SUPABASE_SERVICE_ROLE_KEY || undefined,
     sharedSecret: env.AUTOMATIONS_SHARED_SECRET || undefined,
     jwtSecret: env.SUPABASE_JWT_SECRET || undefined,
-    jwksUrl: env.SUPABASE_JWKS_URL || (url ? `${url}/auth/v1/.well-known/jwks.json` : undefined),
+    // SUPABASE_JWKS_URL="" turns JWKS off (the local runtime signs HS256 only).
+    jwksUrl:
+      env.SUPABASE_JWKS_URL !== undefined
+        ? env.SUPABASE_JWKS_URL || undefined
+        : url
+          ? `${url}/auth/v1/.well-known/jwks.json`
+          : undefined,
   };
 }
 
