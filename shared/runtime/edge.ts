@@ -9,7 +9,10 @@ import { depsFromEnv } from "./env.ts";
 
 interface DenoLike {
   env: { toObject(): Record<string, string> };
-  serve(handler: (req: Request) => Response | Promise<Response>): unknown;
+  serve(
+    options: { port?: number; hostname?: string; onListen?: (addr: { port: number }) => void },
+    handler: (req: Request) => Response | Promise<Response>,
+  ): unknown;
 }
 interface EdgeRuntimeLike {
   waitUntil(p: Promise<unknown>): void;
@@ -33,7 +36,11 @@ export function serveFunction(factory: (deps: AppDeps) => Handler): void {
     g.EdgeRuntime.waitUntil(draining);
   };
 
-  g.Deno.serve((req) => {
+  // The Edge Runtime decides where to listen; plain `deno run` (tests,
+  // self-hosting) may pick with AUTOMATIONS_FUNCTION_PORT.
+  const port = env.AUTOMATIONS_FUNCTION_PORT ? Number(env.AUTOMATIONS_FUNCTION_PORT) : undefined;
+  const options = port === undefined ? {} : { port, hostname: "127.0.0.1" };
+  g.Deno.serve(options, (req) => {
     if (!handler) {
       deps = depsFromEnv(env, { kick });
       handler = factory(deps);

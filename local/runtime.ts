@@ -1,0 +1,130 @@
+// The whole backend in one process: database (embedded PGlite, or
+// DATABASE_URL), migrations + seed, the five functions over HTTP, a worker
+// that wakes on every enqueue, and a schedule tick every few seconds.
+import { mkdirSync } from "node:fs";
+import type { Server } from "node:http";
+import { join } from "node:path";
+import { openPglite } from "../shared/db/pglite.ts";
+import type { Db } from "../shared/db/types.ts";
+import { Worker } from "../shared/engine/worker.ts";
+import { createEventHandler } from "../shared/handlers/event.ts";
+import { createRunHandler } from "../shared/handlers/run.ts";
+import { createScheduleTickHandler } from "../shared/handlers/schedule_tick.ts";
+import { createWebhookHandler } from "../shared/handlers/webhook.ts";
+import { createWorkerHandler } from "../shared/handlers/worker.ts";
+import { jsonLogger, type Logger } from "../shared/logger.ts";
+import type { AppDeps } from "../shared/runtime/deps.ts";
+import { dbFromUrl, depsFromEnv, type Env } from "../shared/runtime/env.ts";
+import { tickSchedules } from "../shared/triggers/schedule_tick.ts";
+import { localKeys, LOCAL_JWT_SECRET } from "./keys.ts";
+import { createLocalApi } from "./local_api.ts";
+import { migrate, type MigrateResult } from "./migrate.ts";
+import { createFunctionsServer, listen } from "./server.ts";
+
+export interface RuntimeOptions {
+  env: Env;
+  root: string;
+  logger?: Logger;
+  /** Seconds between schedule ticks. */
+  tickSeconds?: number;
+}
+
+export interface Runtime {
+  url: string;
+  database: string;
+  migrations: MigrateResult;
+  deps: AppDeps;
+  keys: { anonKey: string; serviceRoleKey: string; jwtSecret: string };
+  stop(): Promise<void>;
+}
+
+async function openDb(env: Env, root: string): Promise<{ db: Db; label: string }> {
+  if (env.DATABASE_URL) {
+    const db = dbFromUrl(env.DATABASE_URL, Number(env.AUTOMATIONS_DB_POOL_SIZE ?? 10));
+    const u = new URL(env.DATABASE_URL);
+    try {
+      await db.query("select 1");
+    } catch (e) {
+      await db.close?.().catch(() => {});
+      throw new Error(`DATABASE_URL (${u.host}) is unreachable: ${(e as Error).message}. Check the URL, or unset it to use the embedded database.`);
+    }
+    return { db, label: `PostgreSQL at ${u.host}${u.pathname} (DATABASE_URL)` };
+  }
+  const dir = env.AUTOMATIONS_DATA_DIR ?? join(root, ".data/pglite");
+  mkdirSync(dir, { recursive: true });
+  const { db } = await openPglite(dir);
+  return { db, label: `embedded PGlite in ${dir}` };
+}
+
+export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
+  const env = opts.env;
+  const logger = opts.logger ?? jsonLogger((env.AUTOMATIONS_LOG_LEVEL as "info") ?? "info");
+  const port = Number(env.PORT ?? 54321);
+  const host = env.HOST ?? "127.0.0.1";
+  const jwtSecret = env.SUPABASE_JWT_SECRET ?? LOCAL_JWT_SECRET;
+  const keys = { ...(await localKeys(jwtSecret)), jwtSecret };
+  const url = `http://${host}:${port}`;
+
+  const { db, label } = await openDb(env, opts.root);
+  try {
+    const migrations = await migrate(db, opts.root);
+    let worker: Worker | null = null;
+    const deps = depsFromEnv(
+      {
+        SUPABASE_URL: url,
+        SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
+        SUPABASE_ANON_KEY: keys.anonKey,
+        SUPABASE_JWKS_URL: "",
+        ...env,
+        SUPABASE_JWT_SECRET: jwtSecret,
+      },
+      { db, logger, kick: () => worker?.wake() },
+    );
+    worker = new Worker({ ...deps, concurrency: Number(env.AUTOMATIONS_WORKER_CONCURRENCY ?? 8), pollIntervalMs: 1000 });
+    await worker.start();
+
+    const server: Server = createFunctionsServer(
+      {
+        "automations-webhook": createWebhookHandler(deps),
+        "automations-schedule-tick": createScheduleTickHandler(deps),
+        "automations-event": createEventHandler(deps),
+        "automations-worker": createWorkerHandler(deps),
+        "automations-run": createRunHandler(deps),
+      },
+      createLocalApi(deps),
+    );
+    await listen(server, port, host);
+
+    let ticking = false;
+    const tick = setInterval(() => {
+      if (ticking) return;
+      ticking = true;
+      tickSchedules(db, new Date(), logger)
+        .then((r) => r.enqueued > 0 && worker?.wake())
+        .catch((e: unknown) => logger.warn("schedule tick failed", { error: String(e) }))
+        .finally(() => (ticking = false));
+    }, (opts.tickSeconds ?? 5) * 1000);
+
+    return {
+      url,
+      database: label,
+      migrations,
+      deps,
+      keys,
+      async stop() {
+        clearInterval(tick);
+        // Stop taking requests (in-flight ones finish), then stop claiming and
+        // let running runs finish or go back to the queue, then close the database.
+        const closed = new Promise<void>((r) => server.close(() => r()));
+        server.closeIdleConnections();
+        await Promise.race([closed, new Promise((r) => setTimeout(r, 5000))]);
+        server.closeAllConnections();
+        await worker!.stop(10_000);
+        await db.close?.();
+      },
+    };
+  } catch (e) {
+    await db.close?.().catch(() => {});
+    throw e;
+  }
+}

@@ -1,0 +1,98 @@
+-- =============================================================================
+-- DEMO SEED (local development: `npm start` on a fresh database, or
+-- `supabase db reset`). An org with an admin, the Skene tasks table, and three
+-- automations: webhook (create_task, then send_email), schedule (every
+-- minute), event (on tasks insert). Fixed ids so the docs can name them.
+-- The demo webhook secret is public: never use it outside local development.
+-- =============================================================================
+
+insert into public.organizations (id, name, slug)
+values ('00000000-0000-4000-8000-000000000001', 'Demo Org', 'demo');
+
+insert into auth.users (id, email)
+values ('00000000-0000-4000-8000-0000000000a1', 'admin@demo.test');
+
+insert into public.users (id, org_id, auth_id, email, full_name)
+values ('00000000-0000-4000-8000-0000000000b1', '00000000-0000-4000-8000-000000000001',
+        '00000000-0000-4000-8000-0000000000a1', 'admin@demo.test', 'Demo Admin');
+
+insert into public.memberships (org_id, user_id, role)
+values ('00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-0000000000b1', 'admin');
+
+create type public.task_status as enum ('todo', 'in_progress', 'in_review', 'done', 'cancelled');
+create type public.task_priority as enum ('low', 'medium', 'high', 'urgent');
+
+create table public.tasks (
+  id uuid primary key default gen_random_uuid(),
+  org_id uuid not null references public.organizations (id) on delete cascade,
+  project_id uuid,
+  assignee_id uuid references public.users (id) on delete set null,
+  creator_id uuid references public.users (id) on delete set null,
+  title text not null,
+  description text,
+  status public.task_status not null default 'todo',
+  priority public.task_priority not null default 'medium',
+  due_at date,
+  completed_at timestamptz,
+  position integer not null default 0,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  metadata jsonb default '{}'::jsonb
+);
+comment on table public.tasks is 'Individual work items of an org (Skene tasks module shape).';
+
+create index tasks_org_id_idx on public.tasks (org_id);
+create index tasks_assignee_id_idx on public.tasks (assignee_id);
+
+create trigger tasks_set_updated_at
+  before update on public.tasks
+  for each row execute function public.set_updated_at();
+
+alter table public.tasks enable row level security;
+
+create policy "Org members can view tasks" on public.tasks
+  for select to authenticated using (org_id = (select public.get_user_org_id()));
+create policy "Org members can create tasks" on public.tasks
+  for insert to authenticated with check (org_id = (select public.get_user_org_id()));
+create policy "Org members can update tasks" on public.tasks
+  for update to authenticated
+  using (org_id = (select public.get_user_org_id()))
+  with check (org_id = (select public.get_user_org_id()));
+create policy "Org admins can delete tasks" on public.tasks
+  for delete to authenticated
+  using (org_id = (select public.get_user_org_id()) and (select public.is_admin()));
+
+-- -----------------------------------------------------------------------------
+-- Automations.
+-- -----------------------------------------------------------------------------
+insert into public.automations (id, org_id, creator_id, name, description, trigger_type, trigger_config, status)
+values
+  ('00000000-0000-4000-8000-000000000101', '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-0000000000b1',
+   'New lead: task + email', 'POST a lead to the webhook: creates a follow-up task, then emails the lead.',
+   'webhook', '{}', 'active'),
+  ('00000000-0000-4000-8000-000000000102', '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-0000000000b1',
+   'Every minute', 'A heartbeat that logs each fire time.',
+   'schedule', '{"cron": "* * * * *", "timezone": "UTC", "missed": "skip"}', 'active'),
+  ('00000000-0000-4000-8000-000000000103', '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-0000000000b1',
+   'On new task', 'Runs whenever a task is inserted (SQL trigger, same transaction).',
+   'event', '{"table": "tasks", "operations": ["INSERT"]}', 'active');
+
+insert into public.automation_actions (org_id, automation_id, name, action_type, action_config, position)
+values
+  ('00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000101', 'task', 'create_task',
+   '{"title": "Follow up with {{trigger.payload.name}}", "description": "{{trigger.payload.message}}", "priority": "high"}', 0),
+  ('00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000101', 'email', 'send_email',
+   '{"to": "{{trigger.payload.email}}", "subject": "Thanks, {{trigger.payload.name}}", "text": "We will be in touch. (task {{steps.task.output.task_id}})"}', 1),
+  ('00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000102', 'beat', 'log',
+   '{"message": "scheduled run at {{trigger.payload.scheduled_at}}"}', 0),
+  ('00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000103', 'note', 'log',
+   '{"message": "new task: {{trigger.payload.record.title}}"}', 0);
+
+-- The webhook automation's signing secret (demo only; rotate_webhook_secret() makes real ones).
+insert into automations_engine.webhook_secrets (automation_id, secret)
+values ('00000000-0000-4000-8000-000000000101', 'whsec_ZGVtby1zZWNyZXQtZm9yLWxvY2FsLWRldmVsb3BtZW50LW9ubHk=');
+
+-- Database events from tasks, matched and enqueued in the business transaction.
+create trigger tasks_automations_event
+  after insert or update or delete on public.tasks
+  for each row execute function public.automations_table_event();
