@@ -77,16 +77,17 @@ values
    'On new task', 'Runs whenever a task is inserted (SQL trigger, same transaction).',
    'event', '{"table": "tasks", "operations": ["INSERT"]}', 'active');
 
-insert into public.automation_actions (org_id, automation_id, name, action_type, action_config, position)
+-- The task step tolerates a lead without a message (template_missing = empty).
+insert into public.automation_actions (org_id, automation_id, name, action_type, action_config, position, template_missing)
 values
   ('00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000101', 'task', 'create_task',
-   '{"title": "Follow up with {{trigger.payload.name}}", "description": "{{trigger.payload.message}}", "priority": "high"}', 0),
+   '{"title": "Follow up with {{trigger.payload.name}}", "description": "{{trigger.payload.message}}", "priority": "high"}', 0, 'empty'),
   ('00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000101', 'email', 'send_email',
-   '{"to": "{{trigger.payload.email}}", "subject": "Thanks, {{trigger.payload.name}}", "text": "We will be in touch. (task {{steps.task.output.task_id}})"}', 1),
+   '{"to": "{{trigger.payload.email}}", "subject": "Thanks, {{trigger.payload.name}}", "text": "We will be in touch. (task {{steps.task.output.task_id}})"}', 1, 'error'),
   ('00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000102', 'beat', 'log',
-   '{"message": "scheduled run at {{trigger.payload.scheduled_at}}"}', 0),
+   '{"message": "scheduled run at {{trigger.payload.scheduled_at}}"}', 0, 'error'),
   ('00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000103', 'note', 'log',
-   '{"message": "new task: {{trigger.payload.record.title}}"}', 0);
+   '{"message": "new task: {{trigger.payload.record.title}}"}', 0, 'error');
 
 -- The webhook automation's signing secret (demo only; rotate_webhook_secret() makes real ones).
 insert into automations_engine.webhook_secrets (automation_id, secret)

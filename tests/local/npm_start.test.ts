@@ -1,0 +1,155 @@
+// `npm start` the way a user runs it: a fresh data directory, the embedded
+// database, the demo seed. A signed webhook completes with its steps; the
+// CLI lists it; supabase-js invokes automations-run; a restart keeps the data.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createClient } from "@supabase/supabase-js";
+import WebSocket from "ws";
+import { afterAll, describe, expect, it } from "vitest";
+import { freePort } from "../../scripts/pg_cluster.ts";
+import { signWebhook } from "../../shared/triggers/webhook_signature.ts";
+import { DEMO } from "../../local/demo.ts";
+import { localKeys, LOCAL_JWT_SECRET, userJwt } from "../../local/keys.ts";
+
+const root = join(import.meta.dirname, "../..");
+const dataDir = mkdtempSync(join(tmpdir(), "automations-start-"));
+let child: ChildProcess | null = null;
+let port = 0;
+let output = "";
+
+async function start(): Promise<void> {
+  port ||= await freePort();
+  output = "";
+  child = spawn(process.execPath, ["--import", "tsx", "local/start.ts"], {
+    cwd: root,
+    env: { ...process.env, PORT: String(port), AUTOMATIONS_DATA_DIR: dataDir, AUTOMATIONS_LOG_LEVEL: "error", DATABASE_URL: "" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout!.on("data", (d) => (output += d));
+  child.stderr!.on("data", (d) => (output += d));
+  const end = Date.now() + 90_000;
+  while (!output.includes("Ctrl-C stops")) {
+    if (child.exitCode !== null) throw new Error(`npm start exited ${child.exitCode}:\n${output}`);
+    if (Date.now() > end) throw new Error(`npm start not ready in 90 s:\n${output}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function stop(): Promise<number | null> {
+  const c = child!;
+  const exited = new Promise<number | null>((r) => c.once("exit", (code) => r(code)));
+  c.kill("SIGTERM");
+  return exited;
+}
+
+function cli(...args: string[]) {
+  const r = spawnSync(process.execPath, ["--import", "tsx", "local/cli.ts", ...args], {
+    cwd: root,
+    env: { ...process.env, PORT: String(port), DATABASE_URL: "" },
+    encoding: "utf8",
+  });
+  if (r.status !== 0) throw new Error(`cli ${args.join(" ")} failed: ${r.stderr}${r.stdout}`);
+  return r.stdout;
+}
+
+async function sendDemoWebhook(id: string) {
+  const body = JSON.stringify({ name: "Ada", email: "ada@example.com", message: "hi" });
+  return fetch(`http://127.0.0.1:${port}/functions/v1/automations-webhook/${DEMO.webhookAutomationId}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...signWebhook(DEMO.webhookSecret, id, body) },
+    body,
+  });
+}
+
+async function waitForRun(runId: string): Promise<{ status: string; steps: Array<{ status: string; action_type: string }> }> {
+  const end = Date.now() + 20_000;
+  for (;;) {
+    const run = JSON.parse(cli("show", runId, "--json")) as { status: string; steps: Array<{ status: string; action_type: string }> };
+    if (run.status === "completed" || run.status === "failed" || Date.now() > end) return run;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+afterAll(async () => {
+  if (child && child.exitCode === null) await stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe("npm start", () => {
+  let runId = "";
+
+  it("starts on a fresh data directory with the demo and prints how to use it", async () => {
+    await start();
+    expect(output).toContain("embedded PGlite");
+    expect(output).toContain("+ demo seed");
+    expect(output).toContain(`/functions/v1/automations-webhook/${DEMO.webhookAutomationId}`);
+    expect(output).toMatch(/webhook-signature: v1,/);
+    expect(output).toMatch(/Demo user JWT \(7 days\): ey/);
+  }, 120_000);
+
+  it("runs a signed webhook to completion with its steps, and the CLI lists it", async () => {
+    const res = await sendDemoWebhook("msg_e2e_1");
+    expect(res.status).toBe(202);
+    runId = ((await res.json()) as { run_id: string }).run_id;
+    const run = await waitForRun(runId);
+    expect(run.status).toBe("completed");
+    expect(run.steps.map((s) => [s.action_type, s.status])).toEqual([["create_task", "completed"], ["send_email", "completed"]]);
+    const runs = JSON.parse(cli("runs", "--json")) as Array<{ id: string; automation: string; status: string }>;
+    expect(runs).toContainEqual(expect.objectContaining({ id: runId, status: "completed", automation: "New lead: task + email" }));
+    const list = JSON.parse(cli("list", "--json")) as Array<{ name: string; runs: number }>;
+    expect(list.map((a) => a.name).sort()).toEqual(["Every minute", "New lead: task + email", "On new task"]);
+    expect(cli("runs")).toMatch(/completed/);
+  }, 60_000);
+
+  it("supabase-js functions.invoke('automations-run') works with the demo user's JWT", async () => {
+    const { anonKey } = await localKeys(LOCAL_JWT_SECRET);
+    const jwt = await userJwt(LOCAL_JWT_SECRET, DEMO.authId, DEMO.email);
+    const supabase = createClient(`http://127.0.0.1:${port}`, anonKey, {
+      global: { headers: { Authorization: `Bearer ${jwt}` } },
+      auth: { persistSession: false, autoRefreshToken: false },
+      // supabase-js wants a WebSocket for realtime; Node 20 has none built in.
+      realtime: { transport: WebSocket as never },
+    });
+    const { data, error } = await supabase.functions.invoke("automations-run", {
+      body: { automation_id: DEMO.webhookAutomationId, payload: { name: "Lin", email: "lin@example.com" }, wait: true },
+    });
+    expect(error).toBeNull();
+    expect(data).toMatchObject({ status: "completed" });
+    const anon = createClient(`http://127.0.0.1:${port}`, anonKey, {
+      auth: { persistSession: false },
+      realtime: { transport: WebSocket as never },
+    });
+    const denied = await anon.functions.invoke("automations-run", { body: { automation_id: DEMO.webhookAutomationId } });
+    expect(denied.error).not.toBeNull();
+  }, 60_000);
+
+  it("stops cleanly on SIGTERM and keeps the data across a restart", async () => {
+    expect(await stop()).toBe(0);
+    expect(output).toContain("Stopped cleanly.");
+    await start();
+    expect(output).toContain("Migrations: up to date");
+    const again = await sendDemoWebhook("msg_e2e_1");
+    expect(await again.json()).toEqual({ run_id: runId, duplicate: true });
+    expect(JSON.parse(cli("show", runId, "--json"))).toMatchObject({ status: "completed" });
+  }, 120_000);
+
+  it("says clearly when the port is taken or DATABASE_URL is unreachable", async () => {
+    const other = mkdtempSync(join(tmpdir(), "automations-start-"));
+    const run = (env: Record<string, string>) =>
+      spawnSync(process.execPath, ["--import", "tsx", "local/start.ts"], {
+        cwd: root,
+        env: { ...process.env, PORT: String(port), AUTOMATIONS_DATA_DIR: other, DATABASE_URL: "", ...env },
+        encoding: "utf8",
+        timeout: 90_000,
+      });
+    const taken = run({});
+    expect(taken.status).toBe(1);
+    expect(taken.stderr).toMatch(new RegExp(`port ${port} on 127.0.0.1 is already in use: .*PORT=`));
+    const unreachable = run({ DATABASE_URL: "postgres://postgres@127.0.0.1:1/nope" });
+    expect(unreachable.status).toBe(1);
+    expect(unreachable.stderr).toMatch(/DATABASE_URL \(127\.0\.0\.1:1\) is unreachable: .*unset it to use the embedded database/);
+    rmSync(other, { recursive: true, force: true });
+  }, 180_000);
+});
