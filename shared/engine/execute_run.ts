@@ -10,7 +10,7 @@ import type { Settings } from "../settings.ts";
 import { ConditionError, evaluateCondition } from "./conditions.ts";
 import { addStep, buildRunContext, describeStep, type RunContext } from "./run_context.ts";
 import { extendLease } from "./sql/leases.ts";
-import { saveProgress } from "./sql/save_progress.ts";
+import { saveProgress, type Progress } from "./sql/save_progress.ts";
 import { loadSteps } from "./sql/steps.ts";
 import { resolveTemplates, TemplateError } from "./templates.ts";
 import type { ClaimedRun, Outcome, RunStatus, SnapshotAction, StepRecord, StepStatus } from "./types.ts";
@@ -25,6 +25,8 @@ export interface ExecuteDeps {
   getAction: (type: string) => ActionDefinition<unknown> | undefined;
   /** Aborted when the worker shuts down: the run is handed back, not failed. */
   signal?: AbortSignal;
+  /** How progress is recorded; the worker batches saves (ProgressBatcher). Default: one save_progress call. */
+  saveProgress?: (p: Progress) => Promise<RunStatus | null>;
 }
 
 /** Thrown when a run was interrupted by shutdown or a lost lease; the worker decides what to do. */
@@ -38,10 +40,12 @@ export class RunInterrupted extends Error {
 interface Failure {
   message: string;
   retryable: boolean;
+  /** The receiver asked us to wait this long (Retry-After). */
+  retryAfterMs?: number;
 }
 
 function classify(err: unknown): Failure {
-  if (err instanceof ActionError) return { message: err.message, retryable: err.retryable };
+  if (err instanceof ActionError) return { message: err.message, retryable: err.retryable, retryAfterMs: err.retryAfterMs };
   // The automation's own data is wrong: retrying cannot help.
   if (err instanceof TemplateError || err instanceof ConditionError) return { message: err.message, retryable: false };
   const message = err instanceof Error ? err.message : String(err);
@@ -74,8 +78,10 @@ export async function executeRun(run: ClaimedRun, deps: ExecuteDeps): Promise<Ru
     unsaved.push(rec);
     return rec;
   };
-  const save = (outcome: Outcome, extra: { error?: string; retryable?: boolean; result?: unknown; runAt?: Date } = {}) =>
-    saveProgress(deps.db, {
+  const write = deps.saveProgress ?? ((p: Progress) => saveProgress(deps.db, p));
+  type Extra = { error?: string; retryable?: boolean; result?: unknown; runAt?: Date; maxAttempts?: number; backoffSeconds?: number };
+  const save = (outcome: Outcome, extra: Extra = {}) =>
+    write({
       runId: run.id,
       attempt: run.attempt,
       steps: unsaved.splice(0),
@@ -85,7 +91,13 @@ export async function executeRun(run: ClaimedRun, deps: ExecuteDeps): Promise<Ru
     });
   const fail = (i: number, a: SnapshotAction, input: unknown, f: Failure, started: Date) => {
     record(i, a, "failed", { input, error_message: f.message }, started);
-    return save("failed", { error: `${describeStep(i, a)} failed: ${f.message}`, retryable: f.retryable });
+    return save("failed", {
+      error: `${describeStep(i, a)} failed: ${f.message}`,
+      retryable: f.retryable,
+      runAt: f.retryAfterMs ? new Date(deps.now().getTime() + f.retryAfterMs) : undefined,
+      maxAttempts: a.retry?.max_attempts,
+      backoffSeconds: a.retry?.backoff_seconds,
+    });
   };
   const result = (extra: Record<string, unknown> = {}) => ({ output: lastOutput, ...extra });
 

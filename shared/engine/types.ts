@@ -6,6 +6,8 @@ export interface SnapshotAction {
   action_type: string;
   action_config: unknown;
   condition: { if: unknown; else?: "skip" | "stop" } | null;
+  /** This step's retry policy, overriding the automation's. */
+  retry?: { max_attempts?: number; backoff_seconds?: number } | null;
   /** What a placeholder with a missing path becomes. */
   template_missing?: "error" | "empty";
   position: number;

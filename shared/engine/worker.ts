@@ -7,6 +7,7 @@
 //   hand the rest back to the queue (not counted as failures).
 import { randomUUID } from "node:crypto";
 import { executeRun, RunInterrupted, type ExecuteDeps } from "./execute_run.ts";
+import { ProgressBatcher } from "./progress_batcher.ts";
 import { claimRuns } from "./sql/claim.ts";
 import { releaseExpiredLeases, releaseRun } from "./sql/leases.ts";
 import type { ClaimedRun, RunStatus } from "./types.ts";
@@ -21,6 +22,8 @@ export interface WorkerOptions extends Omit<ExecuteDeps, "signal"> {
   pollIntervalMs?: number;
   /** How often to release runs of dead workers. */
   reapIntervalMs?: number;
+  /** Most finished runs recorded per save_progress_many call (one commit); 1 saves each run on its own. */
+  saveBatchSize?: number;
 }
 
 export interface WorkerStats {
@@ -49,11 +52,13 @@ export class Worker {
   private lastReap = 0;
   private loopDone: Promise<void> | null = null;
   private unlisten: (() => Promise<void>) | null = null;
+  private readonly saves: ProgressBatcher;
 
   constructor(private readonly opts: WorkerOptions) {
     this.id = opts.workerId ?? `worker-${randomUUID().slice(0, 8)}`;
     this.concurrency = Math.max(1, opts.concurrency ?? 8);
     this.batchSize = Math.max(1, Math.min(opts.batchSize ?? this.concurrency, this.concurrency));
+    this.saves = new ProgressBatcher(opts.db, { maxBatch: opts.saveBatchSize ?? 64 });
   }
 
   /** Something was enqueued: claim now instead of at the next poll. */
@@ -153,7 +158,7 @@ export class Worker {
 
   private launch(run: ClaimedRun): void {
     this.stats.claimed++;
-    const p = executeRun(run, { ...this.opts, signal: this.shutdown.signal })
+    const p = executeRun(run, { ...this.opts, signal: this.shutdown.signal, saveProgress: this.opts.saveProgress ?? this.saves.save })
       .then((status) => this.count(status))
       .catch(async (err: unknown) => {
         if (err instanceof RunInterrupted && err.reason === "shutdown") {

@@ -19,6 +19,14 @@ grant usage on schema automations_engine to service_role;
 alter table public.automation_actions
   add column name text,
   add column condition jsonb,
+  add column retry jsonb
+    constraint automation_actions_retry_shape check (
+      retry is null or (jsonb_typeof(retry) = 'object'
+        and (retry - 'max_attempts' - 'backoff_seconds') = '{}'::jsonb
+        and (not retry ? 'max_attempts' or (jsonb_typeof(retry -> 'max_attempts') = 'number'
+             and (retry ->> 'max_attempts')::numeric between 1 and 25))
+        and (not retry ? 'backoff_seconds' or (jsonb_typeof(retry -> 'backoff_seconds') = 'number'
+             and (retry ->> 'backoff_seconds')::numeric between 1 and 3600)))),
   add column template_missing text not null default 'error'
     constraint automation_actions_template_missing check (template_missing in ('error', 'empty')),
   -- A name that is all digits would shadow {{steps.<position>}}.
@@ -31,6 +39,8 @@ comment on column public.automation_actions.name is
   'Optional step name, unique within the automation; templates use {{steps.<name>.output...}}.';
 comment on column public.automation_actions.condition is
   '{"if": <JsonLogic rule>, "else": "skip"|"stop"}: when the rule is false the step is skipped, or the run stops as completed.';
+comment on column public.automation_actions.retry is
+  '{"max_attempts": n, "backoff_seconds": s}: overrides the automation''s retry policy when this step fails.';
 comment on column public.automation_actions.template_missing is
   'What a placeholder whose path is missing becomes: error (the step fails, default) or empty (null / "").';
 create unique index automation_actions_automation_name_key
@@ -58,7 +68,7 @@ create table public.automation_versions (
   id uuid primary key default gen_random_uuid(),
   org_id uuid not null references public.organizations (id) on delete cascade,
   automation_id uuid not null,
-  -- [{id, name, action_type, action_config, condition, template_missing, position}] in execution order.
+  -- [{id, name, action_type, action_config, condition, retry, template_missing, position}] in execution order.
   actions jsonb not null,
   created_at timestamptz not null default now(),
   foreign key (org_id, automation_id) references public.automations (org_id, id) on delete cascade

@@ -39,7 +39,7 @@ begin
              select jsonb_agg(jsonb_build_object(
                       'id', x.id, 'name', x.name, 'action_type', x.action_type,
                       'action_config', x.action_config, 'condition', x.condition,
-                      'template_missing', x.template_missing, 'position', x.position)
+                      'retry', x.retry, 'template_missing', x.template_missing, 'position', x.position)
                     order by x.position, x.created_at, x.id)
                from public.automation_actions x
               where x.automation_id = a.id), '[]'::jsonb)
@@ -184,7 +184,6 @@ as $$
 #variable_conflict use_column
 declare
   v_ids uuid[];
-  v_count record;
 begin
   -- SKIP LOCKED: concurrent claimers each take different rows, never wait.
   with due as (
@@ -210,21 +209,6 @@ begin
     return;
   end if;
 
-  -- run_count / last_run_at count a run when it first starts. One update per
-  -- automation per batch (not per run), taken in id order so two claimers
-  -- never deadlock on the counters.
-  for v_count in
-    select r.automation_id, count(*)::int as n, max(r.started_at) as t
-      from public.automation_runs r
-     where r.id = any (v_ids) and r.attempt = 1
-     group by r.automation_id
-     order by r.automation_id
-  loop
-    update public.automations a
-       set run_count = a.run_count + v_count.n,
-           last_run_at = greatest(a.last_run_at, v_count.t)
-     where a.id = v_count.automation_id;
-  end loop;
 
   return query
     select r.id, r.org_id, r.automation_id, a.name, r.attempt, r.trigger_type, r.trigger_payload,
@@ -240,9 +224,41 @@ comment on function automations_engine.claim_runs(text, integer, integer) is
   'Claims up to p_limit due pending runs (FOR UPDATE SKIP LOCKED): running, attempt+1, lease set. Returns them with their snapshot.';
 
 -- -----------------------------------------------------------------------------
+-- run_count / last_run_at: bumped in the same transaction as a run's final
+-- state. One update per automation (not per run) and in automation id order,
+-- so callers finishing many runs at once neither deadlock nor lose counts.
+-- last_run_at is the start of the most recent finished run.
+-- -----------------------------------------------------------------------------
+create or replace function automations_engine.count_finished_runs(p_automation_ids uuid[], p_started_at timestamptz[])
+returns void
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v record;
+begin
+  for v in
+    select t.automation_id, count(*)::int as n, max(t.started_at) as at
+      from unnest(p_automation_ids, p_started_at) as t(automation_id, started_at)
+     group by t.automation_id
+     order by t.automation_id
+  loop
+    update public.automations a
+       set run_count = a.run_count + v.n,
+           last_run_at = greatest(a.last_run_at, v.at)
+     where a.id = v.automation_id;
+  end loop;
+end;
+$$;
+comment on function automations_engine.count_finished_runs(uuid[], timestamptz[]) is
+  'Adds finished runs to their automations'' run_count and last_run_at, one ordered update per automation.';
+
+-- -----------------------------------------------------------------------------
 -- save_progress: record finished steps and, optionally, the run's outcome.
 -- p_outcome: null (steps only, lease extended), 'completed', 'failed'
--- (p_retryable decides retry vs final), 'wait' (sleep until p_run_at).
+-- (p_retryable decides retry vs final; p_run_at is a receiver's Retry-After;
+-- p_max_attempts / p_backoff_seconds are the failing step's own retry policy),
+-- 'wait' (sleep until p_run_at).
 -- Returns the run's new status, or null when fenced out (stale attempt).
 -- -----------------------------------------------------------------------------
 create or replace function automations_engine.save_progress(
@@ -254,7 +270,10 @@ create or replace function automations_engine.save_progress(
   p_retryable boolean default false,
   p_result jsonb default null,
   p_run_at timestamptz default null,
-  p_lease_seconds integer default 60
+  p_lease_seconds integer default 60,
+  p_max_attempts integer default null,
+  p_backoff_seconds integer default null,
+  p_count boolean default true
 )
 returns public.run_status
 language plpgsql
@@ -263,10 +282,12 @@ as $$
 declare
   v_run record;
   v_status public.run_status;
+  v_cap integer;
+  v_retry_at timestamptz;
 begin
   -- The fence: this attempt must still own the run. FOR UPDATE orders us
   -- after a concurrent reaper or re-claim, which bumps attempt / status.
-  select r.id, r.org_id, r.failed_attempts, r.max_attempts, a.retry_backoff_seconds
+  select r.id, r.org_id, r.automation_id, r.started_at, r.failed_attempts, r.max_attempts, a.retry_backoff_seconds
     into v_run
     from public.automation_runs r
     join public.automations a on a.id = r.automation_id
@@ -301,6 +322,9 @@ begin
        set status = 'completed', completed_at = now(), result = p_result, error_message = null,
            lease_expires_at = null, locked_by = null
      where id = p_run_id;
+    if p_count then
+      perform automations_engine.count_finished_runs(array[v_run.automation_id], array[v_run.started_at]);
+    end if;
     return 'completed';
   elsif p_outcome = 'wait' then
     -- A delay step: give the worker back and resume at p_run_at. Not a failure.
@@ -309,13 +333,23 @@ begin
      where id = p_run_id;
     return 'pending';
   elsif p_outcome = 'failed' then
-    if p_retryable and v_run.failed_attempts + 1 < v_run.max_attempts then
+    v_cap := coalesce(p_max_attempts, v_run.max_attempts);
+    if p_retryable and v_run.failed_attempts + 1 < v_cap then
+      -- Exponential backoff with ±25% jitter, so runs that failed together
+      -- (a receiver's outage) do not all come back in the same second; never
+      -- sooner than the receiver's Retry-After.
+      v_retry_at := greatest(
+        now() + automations_engine.retry_delay(v_run.failed_attempts + 1,
+                                               coalesce(p_backoff_seconds, v_run.retry_backoff_seconds))
+                * (0.75 + random() * 0.5),
+        p_run_at);
       update public.automation_runs r
          set status = 'pending',
              failed_attempts = r.failed_attempts + 1,
-             run_at = now() + automations_engine.retry_delay(r.failed_attempts + 1, v_run.retry_backoff_seconds),
-             error_message = format('attempt %s of %s failed: %s (retrying)',
-                                    r.failed_attempts + 1, r.max_attempts, p_error),
+             run_at = v_retry_at,
+             error_message = format('attempt %s of %s failed: %s (retrying at %s)',
+                                    r.failed_attempts + 1, v_cap, p_error,
+                                    to_char(v_retry_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')),
              lease_expires_at = null, locked_by = null
        where r.id = p_run_id;
       v_status := 'pending';
@@ -324,6 +358,9 @@ begin
          set status = 'failed', failed_attempts = r.failed_attempts + 1, completed_at = now(),
              error_message = p_error, result = p_result, lease_expires_at = null, locked_by = null
        where r.id = p_run_id;
+      if p_count then
+        perform automations_engine.count_finished_runs(array[v_run.automation_id], array[v_run.started_at]);
+      end if;
       v_status := 'failed';
     end if;
     return v_status;
@@ -332,7 +369,7 @@ begin
   end if;
 end;
 $$;
-comment on function automations_engine.save_progress(uuid, integer, jsonb, text, text, boolean, jsonb, timestamptz, integer) is
+comment on function automations_engine.save_progress(uuid, integer, jsonb, text, text, boolean, jsonb, timestamptz, integer, integer, integer, boolean) is
   'Fenced write of a worker: step rows plus an optional outcome (completed / failed with retry / wait). Null when the attempt is stale.';
 
 -- -----------------------------------------------------------------------------
@@ -358,6 +395,8 @@ set search_path = ''
 as $$
 declare
   v_n integer;
+  v_ids uuid[];
+  v_starts timestamptz[];
 begin
   -- A worker that stopped renewing is presumed dead: count it as a failed
   -- attempt (so a run that kills every worker ends at the cap) and make the
@@ -369,6 +408,7 @@ begin
      limit p_limit
      for update skip locked
   )
+  , released as (
   update public.automation_runs r
      set status = case when r.failed_attempts + 1 >= r.max_attempts then 'failed' else 'pending' end::public.run_status,
          failed_attempts = r.failed_attempts + 1,
@@ -381,8 +421,17 @@ begin
          lease_expires_at = null,
          locked_by = null
     from expired
-   where r.id = expired.id;
-  get diagnostics v_n = row_count;
+   where r.id = expired.id
+  returning r.automation_id, r.started_at, r.status
+  )
+  select count(*)::int,
+         array_agg(automation_id) filter (where status = 'failed'),
+         array_agg(started_at) filter (where status = 'failed')
+    into v_n, v_ids, v_starts
+    from released;
+  if v_ids is not null then
+    perform automations_engine.count_finished_runs(v_ids, v_starts);
+  end if;
   return v_n;
 end;
 $$;

@@ -118,12 +118,29 @@ describe("claim", () => {
     expect(all).toHaveLength(2000);
     expect(new Set(all).size).toBe(2000);
     expect(seen.filter((s) => s.length > 0).length).toBeGreaterThan(1);
-    const [a] = await t.db.query<{ run_count: number; last_run_at: Date | null }>(
-      "select run_count, last_run_at from automations where id = $1",
+  });
+
+  it("run_count and last_run_at follow runs' final states, exactly, when many finish at once", async () => {
+    const id = await createAutomation(t.db, org, { name: "counted" });
+    const runs = [];
+    for (let i = 0; i < 200; i++) runs.push((await enqueueRun(t.db, { automationId: id, triggerType: "manual" })).runId);
+    const claimed = (await claimRuns(t.db, "w", 1000, 60)).filter((r) => r.automation_id === id);
+    expect(claimed).toHaveLength(200);
+    const [before] = await t.db.query<{ run_count: number }>("select run_count from automations where id = $1", [id]);
+    expect(before!.run_count).toBe(0); // running is not finished
+    const savers = Array.from({ length: 10 }, () => createPostgresDb(t.url, { max: 1 }));
+    await Promise.all(
+      claimed.map((r, i) =>
+        saveProgress(savers[i % 10]!, { runId: r.id, attempt: r.attempt, steps: [], outcome: i % 4 ? "completed" : "failed", error: "x", leaseSeconds: 60 }),
+      ),
+    );
+    await Promise.all(savers.map((c) => c.close?.()));
+    const [a] = await t.db.query<{ run_count: number; last_run_at: Date | null; latest: Date }>(
+      "select run_count, last_run_at, (select max(started_at) from automation_runs where automation_id = $1) as latest from automations where id = $1",
       [id],
     );
-    expect(a!.run_count).toBe(2000);
-    expect(a!.last_run_at).not.toBeNull();
+    expect(a!.run_count).toBe(200);
+    expect(a!.last_run_at).toEqual(a!.latest);
   });
 
   it("sets running, started_at, lease and attempt, and skips runs that are not yet due", async () => {
@@ -196,13 +213,27 @@ describe("retry backoff", () => {
     const st = await saveProgress(t.db, { runId, attempt: 1, steps: [], outcome: "failed", error: "boom", retryable: true, leaseSeconds: 60 });
     expect(st).toBe("pending");
     const r = await runRow(t.db, runId);
-    expect(r.error_message).toBe("attempt 1 of 2 failed: boom (retrying)");
+    expect(r.error_message).toMatch(/^attempt 1 of 2 failed: boom \(retrying at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)$/);
+    // 30 s base with ±25% jitter.
     const wait = (r.run_at.getTime() - Date.now()) / 1000;
-    expect(wait).toBeGreaterThan(25);
-    expect(wait).toBeLessThanOrEqual(31);
+    expect(wait).toBeGreaterThan(21);
+    expect(wait).toBeLessThanOrEqual(38);
     await t.db.query("update automation_runs set run_at = now() where id = $1", [runId]);
     await claimRuns(t.db, "w", 50, 60);
     expect(await saveProgress(t.db, { runId, attempt: 2, steps: [], outcome: "failed", error: "boom again", retryable: true, leaseSeconds: 60 })).toBe("failed");
     expect(await runRow(t.db, runId)).toMatchObject({ status: "failed", error_message: "boom again", failed_attempts: 2 });
+  });
+
+  it("a receiver's Retry-After pushes the retry later; a step's own retry policy overrides the automation's", async () => {
+    const id = await createAutomation(t.db, org, { max_attempts: 5, retry_backoff_seconds: 1 });
+    const { runId } = await enqueueRun(t.db, { automationId: id, triggerType: "manual" });
+    await claimRuns(t.db, "w", 50, 60);
+    const later = new Date(Date.now() + 600_000);
+    await saveProgress(t.db, { runId, attempt: 1, steps: [], outcome: "failed", error: "429", retryable: true, runAt: later, leaseSeconds: 60 });
+    expect(Math.abs((await runRow(t.db, runId)).run_at.getTime() - later.getTime())).toBeLessThan(1000);
+    await t.db.query("update automation_runs set run_at = now() where id = $1", [runId]);
+    await claimRuns(t.db, "w", 50, 60);
+    // The step allows only 2 attempts: this second failure is final although the automation allows 5.
+    expect(await saveProgress(t.db, { runId, attempt: 2, steps: [], outcome: "failed", error: "again", retryable: true, maxAttempts: 2, leaseSeconds: 60 })).toBe("failed");
   });
 });

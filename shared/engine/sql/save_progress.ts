@@ -10,14 +10,18 @@ export interface Progress {
   error?: string | null;
   retryable?: boolean;
   result?: unknown;
+  /** wait: when to resume; failed: not before this (a receiver's Retry-After). */
   runAt?: Date | null;
   leaseSeconds: number;
+  /** The failing step's own retry policy, overriding the automation's. */
+  maxAttempts?: number | null;
+  backoffSeconds?: number | null;
 }
 
 /** The run's new status, or null when this attempt no longer owns the run. */
 export async function saveProgress(db: Db, p: Progress): Promise<RunStatus | null> {
   const [row] = await db.query<{ status: RunStatus | null }>(
-    "select automations_engine.save_progress($1, $2, $3::jsonb, $4, $5, $6, $7::jsonb, $8, $9) as status",
+    "select automations_engine.save_progress($1, $2, $3::jsonb, $4, $5, $6, $7::jsonb, $8, $9, $10, $11) as status",
     [
       p.runId,
       p.attempt,
@@ -28,7 +32,37 @@ export async function saveProgress(db: Db, p: Progress): Promise<RunStatus | nul
       p.result === undefined ? null : JSON.stringify(p.result),
       p.runAt ?? null,
       p.leaseSeconds,
+      p.maxAttempts ?? null,
+      p.backoffSeconds ?? null,
     ],
   );
   return row?.status ?? null;
+}
+
+/**
+ * Many saves in one call and one commit (save_progress_many): each item is
+ * fenced on its own. Statuses come back in the order of `items`. Throws if
+ * any item errors; nothing is applied then.
+ */
+export async function saveProgressMany(db: Db, items: readonly Progress[]): Promise<Array<RunStatus | null>> {
+  const rows = await db.query<{ run_id: string; status: RunStatus | null }>(
+    "select run_id, status from automations_engine.save_progress_many($1::jsonb)",
+    [
+      JSON.stringify(
+        items.map((p) => ({
+          run_id: p.runId,
+          attempt: p.attempt,
+          steps: p.steps,
+          outcome: p.outcome,
+          error: p.error ?? null,
+          retryable: p.retryable ?? false,
+          ...(p.result === undefined ? {} : { result: p.result }),
+          run_at: p.runAt ?? null,
+          lease_seconds: p.leaseSeconds,
+        })),
+      ),
+    ],
+  );
+  const byRun = new Map(rows.map((r) => [r.run_id, r.status]));
+  return items.map((p) => byRun.get(p.runId) ?? null);
 }
