@@ -6,6 +6,7 @@ import type { Server } from "node:http";
 import { join } from "node:path";
 import { openPglite } from "../shared/db/pglite.ts";
 import type { Db } from "../shared/db/types.ts";
+import { pruneRuns } from "../shared/engine/sql/retention.ts";
 import { Worker } from "../shared/engine/worker.ts";
 import { createEventHandler } from "../shared/handlers/event.ts";
 import { createRunHandler } from "../shared/handlers/run.ts";
@@ -105,6 +106,19 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         .finally(() => (ticking = false));
     }, (opts.tickSeconds ?? 5) * 1000);
 
+    // Retention (pg_cron does this on hosted Supabase): once at start, then hourly.
+    let pruning = false;
+    const prune = () => {
+      if (pruning) return;
+      pruning = true;
+      pruneRuns(db, { timeBudgetMs: 10_000 })
+        .then((r) => r.deletedRuns > 0 && logger.info("retention: pruned old runs", { ...r }))
+        .catch((e: unknown) => logger.warn("retention failed", { error: String(e) }))
+        .finally(() => (pruning = false));
+    };
+    prune();
+    const retention = setInterval(prune, 3_600_000);
+
     return {
       url,
       database: label,
@@ -113,6 +127,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       keys,
       async stop() {
         clearInterval(tick);
+        clearInterval(retention);
         // Stop taking requests (in-flight ones finish), then stop claiming and
         // let running runs finish or go back to the queue, then close the database.
         const closed = new Promise<void>((r) => server.close(() => r()));

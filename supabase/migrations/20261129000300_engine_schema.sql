@@ -148,9 +148,15 @@ create index automation_run_steps_org_idx on public.automation_run_steps (org_id
 alter table public.automation_run_steps enable row level security;
 create policy "Org members can view run steps" on public.automation_run_steps
   for select to authenticated using (org_id = (select public.get_user_org_id()));
-create policy "Org admins can delete run steps" on public.automation_run_steps
+-- Only steps of finished runs: deleting a live run's steps would make its
+-- completed steps run again.
+create policy "Org admins can delete steps of finished runs" on public.automation_run_steps
   for delete to authenticated
-  using (org_id = (select public.get_user_org_id()) and (select public.is_admin()));
+  using (
+    org_id = (select public.get_user_org_id()) and (select public.is_admin())
+    and exists (select 1 from public.automation_runs r
+                 where r.id = run_id and r.status in ('completed', 'failed'))
+  );
 
 -- -----------------------------------------------------------------------------
 -- Engine-owned columns are not client-writable. Members keep the seed's
@@ -162,7 +168,8 @@ revoke insert, update on public.automation_runs from anon, authenticated;
 grant insert (org_id, automation_id, metadata, trigger_payload) on public.automation_runs to authenticated;
 grant update (metadata) on public.automation_runs to authenticated;
 revoke insert, update on public.automation_run_steps, public.automation_versions from anon, authenticated;
+-- run_count / last_run_at are the engine's (seed columns, kept exact by it).
 revoke update on public.automations from anon, authenticated;
-grant update (org_id, creator_id, name, description, trigger_type, trigger_config, status, last_run_at, run_count,
+grant update (org_id, creator_id, name, description, trigger_type, trigger_config, status,
               metadata, max_attempts, retry_backoff_seconds)
   on public.automations to authenticated;

@@ -117,9 +117,15 @@ begin
   if to_regclass('vault.decrypted_secrets') is null then
     return 'Supabase Vault is not available: store automations_project_url and automations_service_role_key in Vault first';
   end if;
-  perform cron.schedule('automations-schedule-tick', p_schedule, format(v_call, 'automations-schedule-tick'));
-  perform cron.schedule('automations-worker', p_schedule, format(v_call, 'automations-worker'));
-  return 'scheduled automations-schedule-tick and automations-worker (' || p_schedule || ')';
+  -- Dynamic SQL: the cron schema exists only where pg_cron is installed, and
+  -- static references would not even pass `supabase db lint` elsewhere.
+  execute format('select %I.schedule($1, $2, $3)', 'cron')
+    using 'automations-schedule-tick', p_schedule, format(v_call, 'automations-schedule-tick');
+  execute format('select %I.schedule($1, $2, $3)', 'cron')
+    using 'automations-worker', p_schedule, format(v_call, 'automations-worker');
+  -- Retention (a later migration) is a plain SQL job; schedule it alongside.
+  return 'scheduled automations-schedule-tick and automations-worker (' || p_schedule || '); '
+         || automations_engine.install_retention_cron();
 end;
 $$;
 comment on function automations_engine.install_cron(text) is

@@ -124,6 +124,28 @@ describe("automations-webhook", () => {
     );
   });
 
+  it("Standard Webhooks vectors: ±299 s accepted, ±301 s rejected, another automation's secret rejected, each header required", async () => {
+    for (const skew of [-299, 299]) {
+      expect((await post("{}", { at: new Date(Date.now() + skew * 1000) })).status).toBe(202);
+    }
+    before = await runCount();
+    for (const skew of [-301, 301]) {
+      await expectError(await post("{}", { at: new Date(Date.now() + skew * 1000) }), 401, /5 minutes/);
+    }
+    const other = await createAutomation(t.db, org, { trigger_type: "webhook" });
+    const [o] = await t.db.query<{ s: string }>("select public.rotate_webhook_secret($1) as s", [other]);
+    await expectError(await post("{}", { key: o!.s }), 401, /invalid signature/);
+    for (const header of ["webhook-id", "webhook-timestamp", "webhook-signature"]) {
+      const signed = signWebhook(secret, "msg_hdr", "{}");
+      delete (signed as Record<string, string>)[header];
+      await expectError(
+        await handler(new Request(`${URL_BASE}/${hook}`, { method: "POST", headers: { "content-type": "application/json", ...signed }, body: "{}" })),
+        401,
+        /missing signature headers/,
+      );
+    }
+  });
+
   it("404 (one answer) for unknown, malformed, inactive, non-webhook or secretless automations", async () => {
     const paused = await createAutomation(t.db, org, { trigger_type: "webhook", status: "paused" });
     await t.db.query("select public.rotate_webhook_secret($1)", [paused]);
