@@ -8,20 +8,21 @@ import { signWebhook } from "../../shared/triggers/webhook_signature.ts";
 import { freePort } from "../../scripts/pg_cluster.ts";
 import { createAutomation } from "../helpers/automations.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
-import { createOrg } from "../helpers/fixtures.ts";
+import { createOrg, createUser } from "../helpers/fixtures.ts";
+import { SignJWT } from "jose";
 
 const root = join(import.meta.dirname, "../..");
 let t: TestDatabase;
-let deno: ChildProcess | null = null;
-let base = "";
+const children: ChildProcess[] = [];
 
 async function startFunction(name: string, env: Record<string, string>): Promise<string> {
   const port = await freePort();
-  deno = spawn(
+  const deno = spawn(
     join(root, "node_modules/.bin/deno"),
     ["run", "--allow-net", "--allow-env", "--allow-read", "--allow-sys", `functions/${name}/index.ts`],
     { cwd: root, env: { ...process.env, ...env, AUTOMATIONS_FUNCTION_PORT: String(port) }, stdio: "pipe" },
   );
+  children.push(deno);
   let log = "";
   deno.stderr!.on("data", (d) => (log += d));
   deno.stdout!.on("data", (d) => (log += d));
@@ -42,8 +43,18 @@ beforeAll(async () => {
   t = await createTestDatabase();
 });
 afterAll(async () => {
-  if (deno && deno.exitCode === null) deno.kill("SIGTERM");
+  // Only the processes this file started, by their own PIDs.
+  for (const c of children) if (c.exitCode === null) c.kill("SIGTERM");
   await t.drop();
+});
+
+const SECRET = "super-secret-jwt-token-with-at-least-32-characters-long";
+const env = () => ({
+  SUPABASE_DB_URL: t.url,
+  SUPABASE_SERVICE_ROLE_KEY: "service-key",
+  SUPABASE_JWT_SECRET: SECRET,
+  SUPABASE_JWKS_URL: "",
+  AUTOMATIONS_LOG_LEVEL: "error",
 });
 
 describe("functions under Deno", () => {
@@ -51,12 +62,7 @@ describe("functions under Deno", () => {
     const org = await createOrg(t.db, "Deno");
     const id = await createAutomation(t.db, org, { trigger_type: "webhook", actions: [{ type: "log" }] });
     const [r] = await t.db.query<{ s: string }>("select public.rotate_webhook_secret($1) as s", [id]);
-    base = await startFunction("automations-webhook", {
-      SUPABASE_DB_URL: t.url,
-      SUPABASE_SERVICE_ROLE_KEY: "k",
-      SUPABASE_URL: "http://127.0.0.1:1",
-      AUTOMATIONS_LOG_LEVEL: "error",
-    });
+    const base = await startFunction("automations-webhook", env());
     const body = JSON.stringify({ hello: "deno" });
     const res = await fetch(`${base}/functions/v1/automations-webhook/${id}`, {
       method: "POST",
@@ -69,5 +75,46 @@ describe("functions under Deno", () => {
     expect(run!.trigger_payload).toEqual({ hello: "deno" });
     const bad = await fetch(`${base}/functions/v1/automations-webhook/${id}`, { method: "POST", headers: { "content-type": "application/json" }, body });
     expect(bad.status).toBe(401);
+  });
+
+  it("automations-run, -event, -schedule-tick and -worker answer over HTTP under Deno", async () => {
+    const org = await createOrg(t.db, "Deno2");
+    const user = await createUser(t.db, org, "member");
+    const manual = await createAutomation(t.db, org, { trigger_type: "manual", actions: [{ type: "log" }] });
+    await createAutomation(t.db, org, { trigger_type: "event", trigger_config: { event: "invoice.paid" }, actions: [{ type: "log" }] });
+    const [run, event, tick, worker] = await Promise.all(
+      ["automations-run", "automations-event", "automations-schedule-tick", "automations-worker"].map((f) => startFunction(f, env())),
+    );
+    const jwt = await new SignJWT({ sub: user.authId, role: "authenticated", aud: "authenticated" })
+      .setProtectedHeader({ alg: "HS256" })
+      .setExpirationTime("1h")
+      .sign(new TextEncoder().encode(SECRET));
+    const r = await fetch(`${run}/functions/v1/automations-run`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${jwt}`, "content-type": "application/json" },
+      body: JSON.stringify({ automation_id: manual }),
+    });
+    expect(r.status).toBe(202);
+    const service = { authorization: "Bearer service-key", "content-type": "application/json" };
+    const e = await fetch(`${event}/functions/v1/automations-event`, {
+      method: "POST",
+      headers: service,
+      body: JSON.stringify({ event: "invoice.paid", org_id: org, id: "evt_1", payload: { amount: 5 } }),
+    });
+    expect(e.status).toBeLessThan(300);
+    expect((await fetch(`${tick}/functions/v1/automations-schedule-tick`, { method: "POST", headers: service, body: "{}" })).status).toBe(200);
+    const w = await fetch(`${worker}/functions/v1/automations-worker`, { method: "POST", headers: service, body: "{}" });
+    expect(w.status).toBe(200);
+    const unauthorized = await fetch(`${worker}/functions/v1/automations-worker`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${jwt}`, "content-type": "application/json" },
+      body: "{}",
+    });
+    expect(unauthorized.status).toBe(401);
+    const [{ n }] = (await t.db.query<{ n: number }>(
+      "select count(*)::int as n from automation_runs where org_id = $1 and status = 'completed'",
+      [org],
+    )) as [{ n: number }];
+    expect(n).toBe(2);
   });
 });
