@@ -171,6 +171,11 @@ function matchesChanged(filter: ChangedFilter, ctx: FilterContext): boolean {
 export function matchesFilter(filter: Filter, ctx: FilterContext): boolean {
   if (isChangedFilter(filter)) return matchesChanged(filter, ctx);
   const e = getEngine();
+  // json-logic-engine switches for good from its optimiser to its interpreter
+  // after 500 rules it has not seen before (every event parses a fresh
+  // filter object), and the two differ on edge cases. The SQL evaluator
+  // (automations_engine.filter_matches) follows the optimiser, so pin it.
+  (e as unknown as { missesSinceSeen: number }).missesSinceSeen = 0;
   try {
     return Boolean(e.truthy(e.run(filter, ctx)));
   } catch (err) {

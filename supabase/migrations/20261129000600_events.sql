@@ -677,7 +677,13 @@ begin
       end;
     end if;
     if v_ok then
-      perform automations_engine.enqueue(v_auto.id, 'event', v_payload, null, null, false);
+      -- Paused or deleted since it matched (a concurrent commit): skip it
+      -- rather than fail the business write.
+      begin
+        perform automations_engine.enqueue(v_auto.id, 'event', v_payload, null, null, false);
+      exception when sqlstate '55000' or sqlstate 'P0002' then
+        null;
+      end;
     end if;
   end loop;
   return null;
