@@ -70,7 +70,7 @@ export function createUserJwtVerifier(auth: Pick<AuthConfig, "jwtSecret" | "jwks
     let payload: JWTPayload;
     try {
       if (alg === "HS256") {
-        if (!secret) throw unauthorized("HS256 tokens are not accepted here: SUPABASE_JWT_SECRET is not configured");
+        if (!secret) throw unauthorized("HS256 tokens are not accepted here: set AUTOMATIONS_JWT_SECRET (or SUPABASE_JWT_SECRET) to the project JWT secret");
         ({ payload } = await jwtVerify(token, secret, { ...common, algorithms: ["HS256"] }));
       } else if ((ASYMMETRIC as readonly string[]).includes(alg)) {
         if (!jwks) throw unauthorized(`${alg} tokens are not accepted here: the project's JWKS URL is not configured`);

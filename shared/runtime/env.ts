@@ -15,7 +15,9 @@ export function authFromEnv(env: Env): AuthConfig {
   return {
     serviceRoleKey: env.SUPABASE_SERVICE_ROLE_KEY || undefined,
     sharedSecret: env.AUTOMATIONS_SHARED_SECRET || undefined,
-    jwtSecret: env.SUPABASE_JWT_SECRET || undefined,
+    // Hosted Supabase refuses secrets named SUPABASE_*: AUTOMATIONS_JWT_SECRET
+    // carries a legacy HS256 project's JWT secret there.
+    jwtSecret: env.AUTOMATIONS_JWT_SECRET || env.SUPABASE_JWT_SECRET || undefined,
     // SUPABASE_JWKS_URL="" turns JWKS off (the local runtime signs HS256 only).
     jwksUrl:
       env.SUPABASE_JWKS_URL !== undefined
@@ -33,8 +35,10 @@ export function dbFromUrl(url: string, max = 10): Db {
 }
 
 export function depsFromEnv(env: Env, opts: { db?: Db; logger?: Logger; kick?: () => void } = {}): AppDeps {
-  const url = env.SUPABASE_DB_URL ?? env.DATABASE_URL;
-  if (!opts.db && !url) throw new Error("SUPABASE_DB_URL is not set: the functions need a database connection string");
+  // AUTOMATIONS_DB_URL first: hosted Supabase injects SUPABASE_DB_URL (a direct
+  // connection) and refuses secrets named SUPABASE_*, so the pooler URL goes here.
+  const url = env.AUTOMATIONS_DB_URL || env.SUPABASE_DB_URL || env.DATABASE_URL;
+  if (!opts.db && !url) throw new Error("no database URL: set AUTOMATIONS_DB_URL (or SUPABASE_DB_URL) to the project's connection string");
   return {
     db: opts.db ?? dbFromUrl(url!, Number(env.AUTOMATIONS_DB_POOL_SIZE ?? 5)),
     settings: loadSettings(env),

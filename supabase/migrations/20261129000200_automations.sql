@@ -37,7 +37,7 @@ comment on table public.automations is
   'Automations: what starts them (trigger_type + trigger_config) and whether they may run (status).';
 comment on column public.automations.trigger_config is
   'schedule {cron, timezone, missed}; event {table, operations, filter} or {event, filter}; webhook/manual {}.';
-comment on column public.automations.run_count is 'Runs started so far (counted when a run is first claimed).';
+comment on column public.automations.run_count is 'Runs finished so far (counted with each run''s final state).';
 
 create index automations_org_id_status_idx on public.automations (org_id, status);
 create index automations_creator_id_idx on public.automations (creator_id);

@@ -168,8 +168,13 @@ revoke insert, update on public.automation_runs from anon, authenticated;
 grant insert (org_id, automation_id, metadata, trigger_payload) on public.automation_runs to authenticated;
 grant update (metadata) on public.automation_runs to authenticated;
 revoke insert, update on public.automation_run_steps, public.automation_versions from anon, authenticated;
--- run_count / last_run_at are the engine's (seed columns, kept exact by it).
-revoke update on public.automations from anon, authenticated;
+-- run_count / last_run_at are the engine's (seed columns, kept exact by it),
+-- and current_version_id is the snapshot trigger's: a client could otherwise
+-- point it at another org's snapshot (foreign keys ignore RLS).
+revoke insert, update on public.automations from anon, authenticated;
+grant insert (id, org_id, creator_id, name, description, trigger_type, trigger_config, status,
+              metadata, max_attempts, retry_backoff_seconds)
+  on public.automations to authenticated;
 grant update (org_id, creator_id, name, description, trigger_type, trigger_config, status,
               metadata, max_attempts, retry_backoff_seconds)
   on public.automations to authenticated;

@@ -338,11 +338,12 @@ begin
       -- Exponential backoff with ±25% jitter, so runs that failed together
       -- (a receiver's outage) do not all come back in the same second; never
       -- sooner than the receiver's Retry-After.
+      -- Retry-After is honoured up to a day: a receiver cannot park a run forever.
       v_retry_at := greatest(
         now() + automations_engine.retry_delay(v_run.failed_attempts + 1,
                                                coalesce(p_backoff_seconds, v_run.retry_backoff_seconds))
                 * (0.75 + random() * 0.5),
-        p_run_at);
+        case when p_run_at is not null then least(p_run_at, now() + interval '1 day') end);
       update public.automation_runs r
          set status = 'pending',
              failed_attempts = r.failed_attempts + 1,

@@ -107,7 +107,8 @@ declare
         'Authorization', 'Bearer ' || (select decrypted_secret from vault.decrypted_secrets
                                         where name = 'automations_service_role_key')),
       body := '{}'::jsonb,
-      timeout_milliseconds := 5000)
+      -- The worker drains for up to ~25 s before it answers.
+      timeout_milliseconds := 60000)
   $call$;
 begin
   if not exists (select 1 from pg_extension where extname = 'pg_cron')

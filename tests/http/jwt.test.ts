@@ -153,7 +153,7 @@ describe("asymmetric keys through the project's JWKS", () => {
     // Only the JWKS is configured: HS256 is refused, not checked against a public key.
     await expect(verify(bearer(await signJwt({ sub: SUB })))).rejects.toMatchObject({
       status: 401,
-      message: expect.stringContaining("SUPABASE_JWT_SECRET is not configured"),
+      message: expect.stringContaining("set AUTOMATIONS_JWT_SECRET"),
     });
   });
 
