@@ -68,6 +68,14 @@ async function main(): Promise<number> {
     throw new Error("supabase migration up failed on the template database");
   }
   console.log(up.stderr.trim().split("\n").filter((l) => l.startsWith("Applying")).map((l) => `  ${l}`).join("\n"));
+  // The suites define ad-hoc test actions ("probe", "flaky", ...) that save-time
+  // validation would refuse as unknown types. '*' accepts every unregistered
+  // type in the template and so in every clone (migration 000810); a suite that
+  // tests the refusal deletes the row in its own clone.
+  psql(templateUrl, [
+    "-c",
+    "insert into automations_engine.custom_action_types (action_type, description) values ('*', 'npm test: ad-hoc test action types')",
+  ]);
 
   let passed = 0;
   let failed = 0;

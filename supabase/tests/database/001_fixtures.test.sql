@@ -36,7 +36,7 @@ begin
             jsonb_build_object('fixture', t))
     returning id into auto;
     insert into public.automation_actions (org_id, automation_id, action_type, action_config, metadata)
-    values (org, auto, 'send_email', '{"to": "ops@example.test"}', jsonb_build_object('fixture', t));
+    values (org, auto, 'send_email', '{"to": "ops@example.test", "subject": "Fixture", "text": "Hello"}', jsonb_build_object('fixture', t));
     insert into public.automation_runs (org_id, automation_id, metadata)
     values (org, auto, jsonb_build_object('fixture', t));
   end loop;
@@ -141,7 +141,7 @@ as $$
          values (tests.get_org_id(%L), tests.fixture_id('public.automations', %L), %s '{"fixture": "new"}')
          returning org_id$q$,
       tests.qualified(tbl), case when tbl = 'public.automation_actions'::regclass then 'action_type,' else '' end,
-      'org-' || org, org, case when tbl = 'public.automation_actions'::regclass then '''delay'',' else '' end)
+      'org-' || org, org, case when tbl = 'public.automation_actions'::regclass then '''log'',' else '' end)
   end
 $$;
 comment on function tests.sql_insert(regclass, text) is

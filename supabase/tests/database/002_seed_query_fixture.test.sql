@@ -46,12 +46,12 @@ begin
   insert into public.automation_actions (id, org_id, automation_id, action_type, action_config, position)
   values
     ((p || 'a103')::uuid, a, (p || 'a001')::uuid, 'create_task', '{"title": "Review"}', 2),
-    ((p || 'a101')::uuid, a, (p || 'a001')::uuid, 'send_email', '{"to": "team@example.test"}', 0),
+    ((p || 'a101')::uuid, a, (p || 'a001')::uuid, 'send_email', '{"to": "team@example.test", "subject": "Digest", "text": "Daily digest"}', 0),
     ((p || 'a102')::uuid, a, (p || 'a001')::uuid, 'webhook', '{"url": "https://example.test/hook"}', 1),
-    ((p || 'a104')::uuid, a, (p || 'a002')::uuid, 'update_field', '{"field": "stage"}', 0),
+    ((p || 'a104')::uuid, a, (p || 'a002')::uuid, 'update_field', '{"table": "deals", "id": "{{trigger.payload.deal_id}}", "field": "stage", "value": "lead"}', 0),
     ((p || 'a105')::uuid, a, (p || 'a003')::uuid, 'delay', '{"seconds": 60}', 0),
     ((p || 'b101')::uuid, b, (p || 'b001')::uuid, 'webhook', '{"url": "https://b.example.test"}', 0),
-    ((p || 'b102')::uuid, b, (p || 'b001')::uuid, 'send_email', '{"to": "b@example.test"}', 1),
+    ((p || 'b102')::uuid, b, (p || 'b001')::uuid, 'send_email', '{"to": "b@example.test", "subject": "Invoice", "text": "Paid"}', 1),
     ((p || 'b103')::uuid, b, (p || 'b002')::uuid, 'create_task', '{"title": "B"}', 0);
 
   insert into public.automation_runs

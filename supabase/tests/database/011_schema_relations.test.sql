@@ -44,7 +44,7 @@ select tests.create_two_orgs();
 insert into public.automations (org_id, name, trigger_type, updated_at, metadata)
 values (tests.get_org_id('org-a'), 'Stamped', 'manual', '2000-01-01 00:00:00+00', '{"fixture": "stamped"}');
 insert into public.automation_actions (org_id, automation_id, action_type, updated_at, metadata)
-values (tests.get_org_id('org-a'), tests.fixture_id('public.automations', 'stamped'), 'delay',
+values (tests.get_org_id('org-a'), tests.fixture_id('public.automations', 'stamped'), 'log',
         '2000-01-01 00:00:00+00', '{"fixture": "stamped"}');
 insert into public.automation_runs (org_id, automation_id, updated_at, metadata)
 values (tests.get_org_id('org-a'), tests.fixture_id('public.automations', 'stamped'),

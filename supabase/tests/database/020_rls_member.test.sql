@@ -61,7 +61,7 @@ select ok(tests.row_exists(t, tests.fixture_id(t, 'b')), format('B''s row of %s 
 -- -----------------------------------------------------------------------------
 select throws_ok(
   $$ insert into public.automation_actions (org_id, automation_id, action_type)
-     values (tests.get_org_id('org-a'), tests.fixture_id('public.automations', 'b'), 'delay') $$,
+     values (tests.get_org_id('org-a'), tests.fixture_id('public.automations', 'b'), 'log') $$,
   '23503', null, 'member of A cannot attach an action (org A) to B''s automation');
 select throws_ok(
   $$ insert into public.automation_runs (org_id, automation_id)

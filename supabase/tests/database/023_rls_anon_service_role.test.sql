@@ -59,9 +59,9 @@ select results_eq(tests.sql_delete(t, 'b'), array[id], format('service_role dele
 
 select throws_ok(
   $$ insert into public.automation_actions (org_id, automation_id, action_type)
-     values (tests.get_org_id('org-a'), tests.fixture_id('public.automations', 'a'), 'delay'),
+     values (tests.get_org_id('org-a'), tests.fixture_id('public.automations', 'a'), 'log'),
             (tests.get_org_id('org-a'), (select id from public.automations where org_id = tests.get_org_id('org-b')
-                                          limit 1), 'delay') $$,
+                                          limit 1), 'log') $$,
   '23503', null, 'even service_role cannot attach an action of org A to an automation of org B');
 select throws_ok(
   $$ update public.automation_runs set automation_id = (select id from public.automations

@@ -32,7 +32,7 @@ FROM automation_actions
 WHERE automation_id = '00000000-0000-4000-8000-00000000a001'
 ORDER BY position ASC;$$,
 $$VALUES
-  ('00000000-0000-4000-8000-00000000a101'::uuid, 'send_email', '{"to": "team@example.test"}'::jsonb, 0),
+  ('00000000-0000-4000-8000-00000000a101'::uuid, 'send_email', '{"to": "team@example.test", "subject": "Digest", "text": "Daily digest"}'::jsonb, 0),
   ('00000000-0000-4000-8000-00000000a102'::uuid, 'webhook', '{"url": "https://example.test/hook"}'::jsonb, 1),
   ('00000000-0000-4000-8000-00000000a103'::uuid, 'create_task', '{"title": "Review"}'::jsonb, 2)$$,
 'seed query 2 (ordered actions) returns A''s automation''s actions in position order');

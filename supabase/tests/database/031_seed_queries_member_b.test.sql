@@ -27,7 +27,7 @@ WHERE automation_id = '00000000-0000-4000-8000-00000000b001'
 ORDER BY position ASC;$$,
 $$VALUES
   ('00000000-0000-4000-8000-00000000b101'::uuid, 'webhook', '{"url": "https://b.example.test"}'::jsonb, 0),
-  ('00000000-0000-4000-8000-00000000b102'::uuid, 'send_email', '{"to": "b@example.test"}'::jsonb, 1)$$,
+  ('00000000-0000-4000-8000-00000000b102'::uuid, 'send_email', '{"to": "b@example.test", "subject": "Invoice", "text": "Paid"}'::jsonb, 1)$$,
 'seed query 2 as a member of B returns B''s automation''s actions in order');
 
 select is_empty(
