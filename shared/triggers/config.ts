@@ -18,7 +18,7 @@
 //   it before activating it (default false: only active automations run).
 // - null or a missing config reads as {} so webhook and manual need nothing stored.
 import { z } from "zod";
-import { filterProblems } from "./filter.ts";
+import { filterProblems, sqlFilterProblem } from "./filter.ts";
 import type { Filter, Operation } from "./filter.ts";
 import { cronProblem, isValidTimeZone } from "./schedule_times.ts";
 import type { ScheduleSpec } from "./schedule_times.ts";
@@ -75,7 +75,11 @@ export const EventConfigSchema = z
       if (c.operations?.indexOf(op) !== i) ctx.addIssue({ code: "custom", path: ["operations", i], message: `"${op}" is listed twice` });
     });
     if (c.filter !== undefined) {
-      for (const p of filterProblems(c.filter, isTable)) ctx.addIssue({ code: "custom", path: ["filter", ...p.path], message: p.message });
+      const problems = filterProblems(c.filter, isTable);
+      for (const p of problems) ctx.addIssue({ code: "custom", path: ["filter", ...p.path], message: p.message });
+      // Table-event filters run inside PostgreSQL (the SQL trigger): only its subset is accepted.
+      const sql = isTable && problems.length === 0 ? sqlFilterProblem(c.filter) : null;
+      if (sql) ctx.addIssue({ code: "custom", path: ["filter"], message: sql.replace(/^filter(\.\S+)?: /, "") });
     }
   })
   .transform((c): EventTriggerConfig => {

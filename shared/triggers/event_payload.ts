@@ -129,35 +129,5 @@ export function matchParams(e: IncomingEvent): [string, string | null, string | 
   return e.kind === "app" ? [e.orgId, null, null, null, e.event] : [e.orgId, e.schema, e.table, e.type, null];
 }
 
-/**
- * JsonLogic operators the SQL trigger evaluates (automations_engine.filter_check). Table-event
- * filters are held to this subset on the HTTP path too, so a table automation behaves the same
- * whether its events arrive by trigger or by Database Webhook.
- */
-export const SQL_FILTER_OPERATORS: readonly string[] = [
-  "var", "missing", "missing_some", "preserve", "if", "?:", "??", "and", "or", "!", "not", "!!",
-  "==", "===", "!=", "!==", "<", "<=", ">", ">=", "in",
-];
-const COMPARISONS = new Set(["==", "===", "!=", "!==", "<", "<=", ">", ">="]);
-
-/** Why the SQL evaluator would refuse this filter, or null when it can run it. */
-export function sqlFilterProblem(filter: unknown, path = "filter"): string | null {
-  if (Array.isArray(filter)) {
-    for (const [i, item] of filter.entries()) {
-      const p = sqlFilterProblem(item, `${path}[${i}]`);
-      if (p) return p;
-    }
-    return null;
-  }
-  if (filter === null || typeof filter !== "object") return null;
-  if (path === "filter" && isChangedFilter(filter)) return null;
-  const keys = Object.keys(filter);
-  if (keys.length === 0) return null;
-  if (keys.length !== 1) return `${path}: a JsonLogic operation has exactly one key, the operator`;
-  const op = keys[0]!;
-  const args = (filter as Record<string, unknown>)[op];
-  if (op === "preserve") return null;
-  if (!SQL_FILTER_OPERATORS.includes(op)) return `${path}: operator "${op}" is not supported in filters of table events (they are evaluated in SQL)`;
-  if (COMPARISONS.has(op) && Array.isArray(args) && args.length > 3) return `${path}.${op}: a comparison takes 2 or 3 arguments`;
-  return sqlFilterProblem(args, `${path}.${op}`);
-}
+// The SQL-evaluable subset lives beside the filter language (filter.ts).
+export { SQL_FILTER_OPERATORS, sqlFilterProblem } from "./filter.ts";

@@ -420,8 +420,17 @@ begin
     return array[c_at || ': must be a JSON object: a JsonLogic rule or {"changed": "<column>", "to": ...}'];
   end if;
   if v_column is null then
-    return automations_engine.jsonlogic_problems(p_filter, c_at, 'filter', c_operators,
+    v_out := automations_engine.jsonlogic_problems(p_filter, c_at, 'filter', c_operators,
       '{map,filter,reduce,some,all,none,every,eachKey}', '{record,old_record,payload,operation}');
+    -- Table-event filters run inside PostgreSQL (automations_table_event):
+    -- only what the SQL evaluator supports is accepted for them.
+    if p_table_event and cardinality(v_out) = 0 then
+      v_column := to_jsonb(automations_engine.filter_check(p_filter));
+      if v_column <> 'null'::jsonb then
+        v_out := array[c_at || ': ' || regexp_replace(v_column #>> '{}', '^filter(\.\S+)?: ', '')];
+      end if;
+    end if;
+    return v_out;
   end if;
   if not p_table_event then
     v_out := v_out || (c_at || '.changed: the changed shorthand applies to table events only; for application events write a JsonLogic rule over payload');

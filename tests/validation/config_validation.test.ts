@@ -433,7 +433,10 @@ function triggerCorpus(): { triggerCases: TriggerCase[]; triggerDivergences: (Tr
     e({ table: "deals", filter: { changed: "status", to: "won" } }, V),
     e({ table: "deals", filter: { changed: "status", from: "open", to: "won" } }, V),
     e({ table: "deals", operations: ["UPDATE"], filter: { and: [{ "==": [{ var: "record.status" }, "won"] }, { ">": [{ var: "record.amount" }, 1000] }] } }, V),
-    e({ table: "deals", filter: { some: [{ var: "record.items" }, { ">": [{ var: "qty" }, 1] }] } }, V),
+    // Table-event filters run in SQL: only its operator subset is accepted there.
+    e({ table: "deals", filter: { some: [{ var: "record.items" }, { ">": [{ var: "qty" }, 1] }] } }, 'trigger_config.filter: operator "some" is not supported in filters of table events (they are evaluated in SQL)'),
+    e({ table: "deals", filter: { "==": [{ "+": [{ var: "record.a" }, 1] }, 2] } }, 'trigger_config.filter: operator "+" is not supported in filters of table events (they are evaluated in SQL)'),
+    e({ event: "order.created", filter: { some: [{ var: "payload.items" }, { ">": [{ var: "qty" }, 1] }] } }, V),
     e({ table: "deals", filter: { preserve: { a: 1, b: 2 } } }, V),
     e({ table: "deals", filter: { in: ["'; drop table deals; --", { var: "record.tags" }] } }, V),
     // event: invalid
