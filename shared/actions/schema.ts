@@ -9,8 +9,11 @@
 import { z } from "zod";
 import { ActionError } from "./types.ts";
 
-/** A string that is one template placeholder and nothing else (whitespace aside). */
-export const PLACEHOLDER_RE = /^\s*\{\{.*\}\}\s*$/s;
+/**
+ * A string that is exactly one template placeholder and nothing else, not even
+ * whitespace: the only strings templates resolve to a non-string JSON value.
+ */
+export const PLACEHOLDER_RE = /^\{\{(?:(?!\}\}).)*\}\}$/s;
 const CONTAINS_PLACEHOLDER_RE = /\{\{.*?\}\}/s;
 
 export const placeholder = z

@@ -118,7 +118,10 @@ declare
   v_host text;
   v_problem text;
 begin
-  if p_spec ->> 'templated' = 'true' and v_type = 'string' and v_s ~ ('^[' || c_ws || ']*\{\{.*\}\}[' || c_ws || ']*$') then
+  -- Exactly one placeholder and nothing around it (templates.ts: only such a
+  -- string resolves to a number, boolean or object).
+  if p_spec ->> 'templated' = 'true' and v_type = 'string' and v_s ~ '^\{\{.*\}\}$'
+     and strpos(substr(v_s, 3, length(v_s) - 4), '}}') = 0 then
     return null; -- a whole-value placeholder keeps its JSON type once resolved
   elsif v_type = 'null' and p_spec ->> 'nullable' = 'true' or v_kind = 'json' then
     return null;

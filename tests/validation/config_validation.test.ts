@@ -577,7 +577,10 @@ function actionCorpus(): { actionCases: ActionCase[]; actionDivergences: (Action
     a("delay", { seconds: 0.5 }, V),
     a("delay", { until: "2026-03-01T09:00:00Z" }, V),
     a("delay", { seconds: "{{trigger.payload.wait}}" }, V),
-    a("delay", { until: " {{ trigger.payload.at }} " }, V),
+    a("delay", { until: "{{ trigger.payload.at }}" }, V),
+    // Text around the braces makes it a string template, not a whole value.
+    a("delay", { until: " {{ trigger.payload.at }} " }, "action_config.until"),
+    a("delay", { seconds: "{{trigger.payload.a}}{{trigger.payload.b}}" }, "action_config.seconds"),
     a("delay", {}, "action_config: give exactly one of seconds or until"),
     a("delay", { seconds: 1, until: "2026-03-01T09:00:00Z" }, "give exactly one of seconds or until"),
     a("delay", { seconds: 0 }, "action_config.seconds: must be greater than 0"),
