@@ -14,8 +14,8 @@
 //   is optional, see shared/triggers/filter.ts; its "changed" shorthand only fits tables.
 // - webhook: optional content_types (a subset of what the function accepts) and
 //   max_body_bytes (≤ 1 MiB); absent means the function's defaults.
-// - manual: optional allow_draft: true lets members run a draft automation by hand to try
-//   it before activating it (default false: only active automations run).
+// - manual: {} (a draft of any trigger type may always be test-run by hand; see
+//   run_automation).
 // - null or a missing config reads as {} so webhook and manual need nothing stored.
 import { z } from "zod";
 import { filterProblems, sqlFilterProblem } from "./filter.ts";
@@ -96,7 +96,6 @@ export const WebhookConfigSchema = z.strictObject({
 });
 
 export const ManualConfigSchema = z.strictObject({
-  allow_draft: z.boolean().optional(),
 });
 
 export type ScheduleTriggerConfig = z.output<typeof ScheduleConfigSchema>;

@@ -491,7 +491,7 @@ begin
   v_allowed := case p_type when 'schedule' then '{cron,timezone,missed,max_catch_up}'::text[]
                            when 'event' then '{table,operations,event,filter}'::text[]
                            when 'webhook' then '{content_types,max_body_bytes}'::text[]
-                           else '{allow_draft}'::text[] end;
+                           else '{}'::text[] end;
   -- Plain type and range checks: (key, expected type, min, max) per trigger type.
   for v_check in
     select x.key, x.expected, x.lo, x.hi from (values
@@ -499,8 +499,8 @@ begin
       ('schedule', 'missed', 'enum', null, null), ('schedule', 'max_catch_up', 'integer', 1, 1000),
       ('event', 'table', 'string', null, null), ('event', 'operations', 'array', null, null),
       ('event', 'event', 'string', null, null),
-      ('webhook', 'content_types', 'array', null, null), ('webhook', 'max_body_bytes', 'integer', 1, 1048576),
-      ('manual', 'allow_draft', 'boolean', null, null)) as x(type, key, expected, lo, hi)
+      ('webhook', 'content_types', 'array', null, null), ('webhook', 'max_body_bytes', 'integer', 1, 1048576))
+      as x(type, key, expected, lo, hi)
     where x.type = p_type::text
   loop
     v := c -> v_check.key;
@@ -553,7 +553,8 @@ begin
   end if;
   select string_agg(format('unknown key "%s"', k), ', ') into v_unknown from jsonb_object_keys(c) k where not k = any (v_allowed);
   if v_unknown is not null then
-    v_out := v_out || format('trigger_config: %s (allowed: %s)', v_unknown, array_to_string(v_allowed, ', '));
+    v_out := v_out || format('trigger_config: %s (allowed: %s)', v_unknown,
+                             coalesce(nullif(array_to_string(v_allowed, ', '), ''), 'none'));
   end if;
   return v_out;
 end;
@@ -584,7 +585,7 @@ begin
         when 'schedule' then 'schedule: {"cron": "*/5 * * * *", "timezone": "Europe/Berlin", "missed": "skip|once|all", "max_catch_up": 1..1000}'
         when 'event' then 'event: {"table": "deals", "operations": ["INSERT", "UPDATE"], "filter": {...}} or {"event": "invoice.paid", "filter": {...}}'
         when 'webhook' then 'webhook: {} or {"content_types": ["application/json"], "max_body_bytes": 1..1048576}'
-        else 'manual: {} or {"allow_draft": true}' end,
+        else 'manual: {}' end,
       schema = 'public', table = 'automations', column = 'trigger_config', constraint = 'automations_trigger_config_valid';
   end if;
   return new;

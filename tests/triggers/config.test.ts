@@ -153,7 +153,7 @@ describe("webhook and manual trigger_config", () => {
     expect(parseTriggerConfig("webhook", {})).toEqual({ ok: true, config: {} });
     expect(parseTriggerConfig("manual", null)).toEqual({ ok: true, config: {} });
     expect(validateTriggerConfig("webhook", { content_types: ["application/json"], max_body_bytes: 65536 })).toEqual([]);
-    expect(validateTriggerConfig("manual", { allow_draft: true })).toEqual([]);
+    expect(validateTriggerConfig("manual", {})).toEqual([]);
   });
 
   it("checks webhook settings", () => {
@@ -169,8 +169,7 @@ describe("webhook and manual trigger_config", () => {
   });
 
   it("checks manual settings", () => {
-    expect(validateTriggerConfig("manual", { allow_draft: "yes" })).toEqual(['trigger_config.allow_draft: must be a boolean, got "yes"']);
-    expect(validateTriggerConfig("manual", { x: 1 })).toEqual(['trigger_config: unknown key "x" (allowed: allow_draft)']);
+    expect(validateTriggerConfig("manual", { x: 1 })).toEqual(['trigger_config: unknown key "x" (allowed: none)']);
   });
 });
 
