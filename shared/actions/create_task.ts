@@ -7,6 +7,7 @@
 // A retried step must not create a second task (the worker may die after the
 // insert and before the step is recorded), so the step's idempotency key is
 // stored in metadata.automation and looked up before inserting.
+import { withRunCause } from "./run_cause.ts";
 import { z } from "zod";
 import { publicTable, type TableInfo } from "./catalog.ts";
 import { dbActionError } from "./db_errors.ts";
@@ -104,12 +105,12 @@ export const createTaskAction: ActionDefinition<CreateTaskConfig> = {
         exprs.push("(select a.creator_id from public.automations a where a.id = $2 and a.org_id = $3)");
         params.push(ctx.automationId, ctx.orgId);
       }
-      const [row] = await ctx.db.query<TaskRow>(
+      const [row] = await withRunCause(ctx, (db) => db.query<TaskRow>(
         `insert into public.tasks as t (${cols.join(", ")})
          select ${exprs.join(", ")} from jsonb_populate_record(null::public.tasks, $1::jsonb) r
          ${RETURNING}`,
         params,
-      );
+      ));
       ctx.logger.debug("create_task", { taskId: row!.task.id, runId: ctx.runId });
       return { output: output(row!.task, false) };
     } catch (e) {

@@ -24,6 +24,12 @@ export interface ActionContext {
   settings: Settings;
   /** Aborted when the worker shuts down or the run's lease is lost. */
   signal: AbortSignal;
+  /**
+   * How many runs led to this one through database events (0 for a run a
+   * trigger started directly). Writes made with withRunCause() carry it + 1 to
+   * the event trigger, which refuses to start runs past a limit (loops).
+   */
+  chainDepth?: number;
 }
 
 export interface ActionResult {

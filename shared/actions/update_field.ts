@@ -11,6 +11,7 @@
 //   tenant cannot link its row to another tenant's row.
 // The value is converted with jsonb_populate_record, which applies the
 // column's own type input rules (text, numbers, enums, arrays, json, dates).
+import { withRunCause } from "./run_cause.ts";
 import { z } from "zod";
 import { foreignRef, publicTable, quoteIdent, type TableInfo } from "./catalog.ts";
 import { dbActionError } from "./db_errors.ts";
@@ -133,7 +134,7 @@ export const updateFieldAction: ActionDefinition<UpdateFieldConfig> = {
       // the lock and the update are scoped to the run's org. Values (and the
       // id) are converted by jsonb_populate_record, i.e. by PostgreSQL's own
       // input rules for the column type, never by the driver.
-      const rows = await ctx.db.query<{ value: unknown; previous: unknown }>(
+      const rows = await withRunCause(ctx, (db) => db.query<{ value: unknown; previous: unknown }>(
         `with target as (
            select t.id, to_jsonb(t.${F}) as previous
              from public.${T} t
@@ -147,7 +148,7 @@ export const updateFieldAction: ActionDefinition<UpdateFieldConfig> = {
           where t.id = target.id and t.org_id = $4
          returning to_jsonb(t.${F}) as value, target.previous`,
         [field, json, id, ctx.orgId],
-      );
+      ));
       const row = rows[0];
       if (!row) fail("not_found", `row ${id} not found in ${table} for this organization`);
       ctx.logger.debug("update_field", { table, field, id, runId: ctx.runId });

@@ -1,5 +1,12 @@
 // postgres.js adapter. On hosted Supabase connect through the pooler
 // (transaction mode, port 6543) with `prepare: false`.
+//
+// Restarts: postgres.js 3.4.9 can leave a query waiting forever when a caller
+// retries on a connection between its socket error and its close (see
+// scripts/chaos/pool_restart_repro.ts and docs/reliability.md). So after any
+// connection-level error the adapter swaps in a fresh pool for new queries
+// and ends the old one, which rejects whatever was stuck in it; callers get
+// the usual "database unavailable" error (503 over HTTP) and retry.
 import postgres from "postgres";
 import type { Db, Row } from "./types.ts";
 
@@ -15,37 +22,22 @@ export interface PostgresOptions {
 type Sql = postgres.Sql<Record<string, never>>;
 type TxSql = postgres.TransactionSql<Record<string, never>>;
 
-function wrap(sql: Sql | TxSql, root: Sql): Db {
-  return {
-    async query<T = Row>(text: string, params: readonly unknown[] = []) {
-      const rows = await sql.unsafe(text, params as postgres.ParameterOrJSON<never>[]);
-      return rows as unknown as T[];
-    },
-    async exec(text: string) {
-      await sql.unsafe(text).simple();
-    },
-    async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
-      if ("savepoint" in sql) {
-        return (await (sql as TxSql).savepoint((tx) => fn(wrap(tx, root)))) as T;
-      }
-      return (await (sql as Sql).begin((tx) => fn(wrap(tx, root)))) as T;
-    },
-    async listen(channel: string, onNotify: (payload: string) => void) {
-      const sub = await root.listen(channel, onNotify);
-      return () => sub.unlisten();
-    },
-    async close() {
-      await root.end({ timeout: 5 });
-    },
-  };
-}
+/** Errors that mean the connection (not the statement) failed. */
+const CONNECTION_ERRORS = new Set([
+  "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "CONNECTION_CLOSED", "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED", "CONNECT_TIMEOUT", "57P01", "57P02", "57P03", "08000", "08003", "08006",
+]);
+const isConnectionError = (e: unknown) => CONNECTION_ERRORS.has(String((e as { code?: unknown })?.code));
 
-export function createPostgresDb(url: string, opts: PostgresOptions = {}): Db {
-  const sql = postgres(url, {
-    max: opts.max ?? 10,
+function makeSql(url: string, opts: PostgresOptions, max: number): Sql {
+  return postgres(url, {
+    max,
     prepare: opts.prepare ?? true,
     onnotice: () => {},
     connection: { application_name: opts.applicationName ?? "supabase-automations" },
+    // Reconnect quickly after a restart (the default backoff grows to 20 s).
+    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 2),
+    connect_timeout: 10,
     // Our convention is to pass json/jsonb parameters as JSON text (so both
     // adapters behave alike); postgres.js would JSON.stringify them again.
     types: {
@@ -57,5 +49,69 @@ export function createPostgresDb(url: string, opts: PostgresOptions = {}): Db {
       },
     },
   }) as unknown as Sql;
-  return wrap(sql, sql);
+}
+
+class Pool {
+  sql: Sql;
+  private listener: Sql | null = null;
+  constructor(private readonly url: string, private readonly opts: PostgresOptions) {
+    this.sql = makeSql(url, opts, opts.max ?? 10);
+  }
+  /** Run on the current pool; a connection-level failure retires that pool. */
+  async use<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
+    const sql = this.sql;
+    try {
+      return await fn(sql);
+    } catch (e) {
+      if (isConnectionError(e) && sql === this.sql) {
+        this.sql = makeSql(this.url, this.opts, this.opts.max ?? 10);
+        void sql.end({ timeout: 0 }).catch(() => {});
+      }
+      throw e;
+    }
+  }
+  /** LISTEN on its own connection, which postgres.js re-establishes by itself. */
+  listenSql(): Sql {
+    this.listener ??= makeSql(this.url, this.opts, 1);
+    return this.listener;
+  }
+  async end() {
+    await Promise.all([this.sql.end({ timeout: 5 }), this.listener?.end({ timeout: 5 })]);
+  }
+}
+
+function wrapTx(tx: TxSql): Db {
+  return {
+    async query<T = Row>(text: string, params: readonly unknown[] = []) {
+      return (await tx.unsafe(text, params as postgres.ParameterOrJSON<never>[])) as unknown as T[];
+    },
+    async exec(text: string) {
+      await tx.unsafe(text).simple();
+    },
+    async transaction<T>(fn: (inner: Db) => Promise<T>): Promise<T> {
+      return (await tx.savepoint((sp) => fn(wrapTx(sp)))) as T;
+    },
+  };
+}
+
+export function createPostgresDb(url: string, opts: PostgresOptions = {}): Db {
+  const pool = new Pool(url, opts);
+  return {
+    query<T = Row>(text: string, params: readonly unknown[] = []) {
+      return pool.use(async (sql) => (await sql.unsafe(text, params as postgres.ParameterOrJSON<never>[])) as unknown as T[]);
+    },
+    exec(text: string) {
+      return pool.use(async (sql) => {
+        await sql.unsafe(text).simple();
+      });
+    },
+    transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+      return pool.use(async (sql) => (await sql.begin((tx) => fn(wrapTx(tx)))) as T);
+    },
+    async listen(channel: string, onNotify: (payload: string) => void) {
+      const sub = await pool.listenSql().listen(channel, onNotify);
+      return () => sub.unlisten();
+    },
+    close: () => pool.end(),
+  };
 }

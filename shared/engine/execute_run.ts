@@ -27,6 +27,8 @@ export interface ExecuteDeps {
   signal?: AbortSignal;
   /** How progress is recorded; the worker batches saves (ProgressBatcher). Default: one save_progress call. */
   saveProgress?: (p: Progress) => Promise<RunStatus | null>;
+  /** Called when the attempt's last write (completed, failed or wait) is issued: no action runs after it. */
+  onFinishing?: () => void;
 }
 
 /** Thrown when a run was interrupted by shutdown or a lost lease; the worker decides what to do. */
@@ -80,8 +82,9 @@ export async function executeRun(run: ClaimedRun, deps: ExecuteDeps): Promise<Ru
   };
   const write = deps.saveProgress ?? ((p: Progress) => saveProgress(deps.db, p));
   type Extra = { error?: string; retryable?: boolean; result?: unknown; runAt?: Date; maxAttempts?: number; backoffSeconds?: number };
-  const save = (outcome: Outcome, extra: Extra = {}) =>
-    write({
+  const save = (outcome: Outcome, extra: Extra = {}) => {
+    if (outcome !== null) deps.onFinishing?.();
+    return write({
       runId: run.id,
       attempt: run.attempt,
       steps: unsaved.splice(0),
@@ -89,6 +92,7 @@ export async function executeRun(run: ClaimedRun, deps: ExecuteDeps): Promise<Ru
       leaseSeconds: deps.leaseSeconds,
       ...extra,
     });
+  };
   const fail = (i: number, a: SnapshotAction, input: unknown, f: Failure, started: Date) => {
     record(i, a, "failed", { input, error_message: f.message }, started);
     return save("failed", {
@@ -207,6 +211,7 @@ async function runStep(
       logger: deps.logger,
       settings: deps.settings,
       signal: abort.signal,
+      chainDepth: chainDepthOf(run.trigger_payload),
     });
     return { input, output: res.output ?? null, waitUntil: res.waitUntil };
   } catch (e) {
@@ -217,4 +222,10 @@ async function runStep(
     clearInterval(beat);
     deps.signal?.removeEventListener("abort", onShutdown);
   }
+}
+
+/** How deep this run is in a chain of runs started by runs' own writes (payload.caused_by.depth). */
+function chainDepthOf(payload: unknown): number {
+  const depth = (payload as { caused_by?: { depth?: unknown } } | null)?.caused_by?.depth;
+  return typeof depth === "number" && Number.isInteger(depth) && depth > 0 ? depth : 0;
 }

@@ -7,6 +7,11 @@ import type { Db } from "../db/types.ts";
 import { saveProgress, saveProgressMany, type Progress } from "./sql/save_progress.ts";
 import type { RunStatus } from "./types.ts";
 
+// Runs that finish together (a claimed batch) finish in the same event-loop
+// turn: flushing on the next macrotask sends them as one batch.
+const nextTurn: (fn: () => void) => void =
+  (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate ?? ((fn) => setTimeout(fn, 0));
+
 interface Pending {
   progress: Progress;
   resolve: (s: RunStatus | null) => void;
@@ -23,6 +28,7 @@ export interface ProgressBatcherOptions {
 export class ProgressBatcher {
   private readonly queue: Pending[] = [];
   private inFlight = 0;
+  private scheduled = false;
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
 
@@ -35,7 +41,12 @@ export class ProgressBatcher {
   save = (progress: Progress): Promise<RunStatus | null> =>
     new Promise((resolve, reject) => {
       this.queue.push({ progress, resolve, reject });
-      this.pump();
+      if (this.scheduled) return;
+      this.scheduled = true;
+      nextTurn(() => {
+        this.scheduled = false;
+        this.pump();
+      });
     });
 
   private pump(): void {

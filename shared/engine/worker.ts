@@ -44,7 +44,13 @@ export class Worker {
   readonly stats: WorkerStats = { claimed: 0, completed: 0, failed: 0, requeued: 0, lost: 0, errors: 0 };
   private readonly concurrency: number;
   private readonly batchSize: number;
+  /** Runs claimed and not yet recorded. */
   private readonly inFlight = new Set<Promise<void>>();
+  /** Of those, runs still executing actions (the rest only wait for their last write). */
+  private executing = 0;
+  private wakeWaiters: Array<() => void> = [];
+  /** Counts wake() calls: one that arrives during a claim is not lost when the claim comes back short. */
+  private wakes = 0;
   private readonly shutdown = new AbortController();
   private stopping = false;
   private mayHaveMore = true;
@@ -63,6 +69,7 @@ export class Worker {
 
   /** Something was enqueued: claim now instead of at the next poll. */
   wake(): void {
+    this.wakes++;
     this.mayHaveMore = true;
     this.signal?.();
   }
@@ -92,14 +99,14 @@ export class Worker {
     const deadline = Date.now() + budgetMs;
     await this.reap(true);
     while (Date.now() < deadline && !this.stopping) {
-      const free = this.concurrency - this.inFlight.size;
+      const free = this.room();
       if (free > 0) {
         const runs = await claimRuns(this.opts.db, this.id, Math.min(free, this.batchSize), this.opts.leaseSeconds);
         runs.forEach((r) => this.launch(r));
         if (runs.length === 0 && this.inFlight.size === 0) break;
         if (runs.length > 0) continue;
       }
-      await Promise.race(this.inFlight);
+      await this.slotEvent();
     }
     await Promise.all(this.inFlight);
     return { ...this.stats };
@@ -110,18 +117,20 @@ export class Worker {
     while (!this.stopping) {
       try {
         await this.reap(false);
-        const free = this.concurrency - this.inFlight.size;
+        const free = this.room();
         if (free > 0 && this.mayHaveMore) {
           const want = Math.min(free, this.batchSize);
+          const wakes = this.wakes;
           const runs = await claimRuns(this.opts.db, this.id, want, this.opts.leaseSeconds);
           runs.forEach((r) => this.launch(r));
-          // A short batch means nothing else is due right now.
-          if (runs.length < want) this.mayHaveMore = false;
+          // A short batch means nothing else was due when we looked, unless
+          // an enqueue woke us meanwhile.
+          if (runs.length < want && this.wakes === wakes) this.mayHaveMore = false;
           failures = 0;
           if (runs.length > 0) continue;
         }
         await this.waitForSignal(this.opts.pollIntervalMs ?? 1000);
-        if (this.inFlight.size < this.concurrency) this.mayHaveMore ||= !this.stopping;
+        if (this.room() > 0) this.mayHaveMore ||= !this.stopping;
       } catch (err) {
         // Database down or restarting: back off (capped) and try again.
         failures++;
@@ -130,6 +139,28 @@ export class Worker {
         await sleep(Math.min(5000, 100 * 2 ** failures));
       }
     }
+  }
+
+  /**
+   * Runs we may claim now. A run whose actions are done and whose last write
+   * is on its way (batched, one commit for many) no longer takes a slot: the
+   * next claim overlaps that commit. At most 2 × concurrency runs are held.
+   */
+  private room(): number {
+    return Math.max(0, Math.min(this.concurrency - this.executing, 2 * this.concurrency - this.inFlight.size));
+  }
+
+  /** Resolves when a run frees its slot or ends. */
+  private slotEvent(): Promise<void> {
+    return new Promise((resolve) => this.wakeWaiters.push(resolve));
+  }
+
+  private slotFreed(): void {
+    this.mayHaveMore = true;
+    const waiters = this.wakeWaiters;
+    this.wakeWaiters = [];
+    waiters.forEach((w) => w());
+    this.signal?.();
   }
 
   private waitForSignal(ms: number): Promise<void> {
@@ -158,7 +189,20 @@ export class Worker {
 
   private launch(run: ClaimedRun): void {
     this.stats.claimed++;
-    const p = executeRun(run, { ...this.opts, signal: this.shutdown.signal, saveProgress: this.opts.saveProgress ?? this.saves.save })
+    this.executing++;
+    let executing = true;
+    const finishing = () => {
+      if (!executing) return;
+      executing = false;
+      this.executing--;
+      this.slotFreed();
+    };
+    const p = executeRun(run, {
+      ...this.opts,
+      signal: this.shutdown.signal,
+      saveProgress: this.opts.saveProgress ?? this.saves.save,
+      onFinishing: finishing,
+    })
       .then((status) => this.count(status))
       .catch(async (err: unknown) => {
         if (err instanceof RunInterrupted && err.reason === "shutdown") {
@@ -175,8 +219,8 @@ export class Worker {
       })
       .finally(() => {
         this.inFlight.delete(p);
-        this.mayHaveMore = true;
-        this.signal?.();
+        finishing();
+        this.slotFreed();
       });
     this.inFlight.add(p);
   }

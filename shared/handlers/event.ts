@@ -29,7 +29,7 @@
 import { enqueueRun } from "../engine/sql/enqueue.ts";
 import type { Db } from "../db/types.ts";
 import { badRequest, unsupportedMediaType } from "../http/errors.ts";
-import { json, readBody } from "../http/body.ts";
+import { json, parseJsonText, readBody } from "../http/body.ts";
 import { allowMethods, handle, type Handler } from "../http/route.ts";
 import { requireService } from "../http/service_auth.ts";
 import type { Logger } from "../logger.ts";
@@ -68,11 +68,7 @@ function requireJson(req: Request): void {
 function parseJson(raw: Uint8Array): unknown {
   const text = new TextDecoder().decode(raw);
   if (text.trim() === "") throw badRequest("body is empty: send a JSON event", "invalid_json");
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw badRequest(`body is not valid JSON: ${(e as Error).message}`, "invalid_json");
-  }
+  return parseJsonText(text);
 }
 
 /** Whether the event passes this automation's filter, or why the filter cannot judge it. */

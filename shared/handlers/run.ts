@@ -10,7 +10,7 @@
 import { z } from "zod";
 import { asUser, type JwtClaims } from "../db/as_user.ts";
 import type { Db } from "../db/types.ts";
-import { json, readBody } from "../http/body.ts";
+import { json, parseJsonText, readBody } from "../http/body.ts";
 import { badRequest, notFound } from "../http/errors.ts";
 import { createUserJwtVerifier } from "../http/jwt.ts";
 import { allowMethods, handle, UUID_RE, type Handler } from "../http/route.ts";
@@ -50,12 +50,7 @@ type RunBody = z.infer<typeof RunBody>;
 
 function parseBody(bytes: Uint8Array): RunBody {
   const text = new TextDecoder().decode(bytes);
-  let raw: unknown;
-  try {
-    raw = text.trim() === "" ? {} : JSON.parse(text);
-  } catch (e) {
-    throw badRequest(`body is not valid JSON: ${(e as Error).message}`, "invalid_json");
-  }
+  const raw: unknown = text.trim() === "" ? {} : parseJsonText(text);
   const parsed = RunBody.safeParse(raw);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;

@@ -2,9 +2,10 @@
 // 202 {run_id} | 400 bad JSON | 401 signature | 404 unknown or inactive |
 // 405 method | 413 too large | 415 content type | 503 database unavailable.
 // Every check happens before the enqueue: a rejected request writes nothing.
-import { enqueueRun } from "../engine/sql/enqueue.ts";
-import { badRequest, notFound, unsupportedMediaType } from "../http/errors.ts";
-import { json, readBody } from "../http/body.ts";
+// The automation and its secrets are cached per handler (one statement per
+// delivery); the enqueue re-checks them, so rotation and pausing act at once.
+import { badRequest, notFound, unavailable, unsupportedMediaType } from "../http/errors.ts";
+import { json, parseJsonText, readBody } from "../http/body.ts";
 import { allowMethods, handle, pathParam, UUID_RE, type Handler } from "../http/route.ts";
 import type { AppDeps } from "../runtime/deps.ts";
 import { verifySignature } from "../triggers/webhook_signature.ts";
@@ -32,20 +33,61 @@ function parseBody(text: string, kind: BodyKind): unknown {
     return out;
   }
   if (text.trim() === "") return {};
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw badRequest(`body is not valid JSON: ${(e as Error).message}`, "invalid_json");
-  }
+  return parseJsonText(text);
 }
 
 interface Target {
   automation_id: string;
   org_id: string;
   secrets: string[];
+  /** Text, so it round-trips with microseconds (sent back as $2::text: a Date would lose them): webhook_enqueue compares it. */
+  rotated_at: string;
+  previous_expires_at: Date | null;
 }
 
-export function createWebhookHandler(deps: AppDeps): Handler {
+export interface WebhookCacheOptions {
+  /** How long a target (automation + secrets) is reused without a lookup. */
+  ttlMs?: number;
+  /** Most automations cached; the oldest entry goes first. */
+  maxEntries?: number;
+}
+
+/**
+ * Targets (automation + valid secrets) by automation id. Reusing one is safe
+ * because the enqueue re-checks it in the same statement (webhook_enqueue:
+ * rotated_at unchanged, automation still an active webhook automation) and
+ * answers `stale` otherwise; an entry also ends when the previous secret's
+ * grace period does. Unknown ids are not cached.
+ */
+function targetCache(deps: AppDeps, opts: WebhookCacheOptions) {
+  const ttl = opts.ttlMs ?? 60_000;
+  const max = opts.maxEntries ?? 10_000;
+  const entries = new Map<string, { target: Target; until: number }>();
+  return {
+    cached(id: string): Target | null {
+      const e = entries.get(id);
+      if (e && e.until > deps.now().getTime()) return e.target;
+      entries.delete(id);
+      return null;
+    },
+    async load(id: string): Promise<Target | null> {
+      const [t] = await deps.db.query<Target>(
+        `select automation_id, org_id, secrets, rotated_at::text as rotated_at, previous_expires_at
+           from automations_engine.webhook_target($1)`,
+        [id],
+      );
+      entries.delete(id);
+      if (!t || t.secrets.length === 0) return null;
+      const now = deps.now().getTime();
+      entries.set(id, { target: t, until: Math.min(now + ttl, t.previous_expires_at?.getTime() ?? Infinity) });
+      if (entries.size > max) entries.delete(entries.keys().next().value!);
+      return t;
+    },
+  };
+}
+
+export function createWebhookHandler(deps: AppDeps, cacheOpts: WebhookCacheOptions = {}): Handler {
+  const targets = targetCache(deps, cacheOpts);
   return handle(deps.logger, "automations-webhook", async (req) => {
     allowMethods(req, "POST");
     const id = pathParam(req, "automations-webhook");
@@ -53,23 +95,41 @@ export function createWebhookHandler(deps: AppDeps): Handler {
     const kind = bodyKind(req);
     const raw = new TextDecoder().decode(await readBody(req, deps.maxBodyBytes));
 
-    const [target] = await deps.db.query<Target>(
-      "select automation_id, org_id, secrets from automations_engine.webhook_target($1)",
-      [id],
-    );
-    if (!target || target.secrets.length === 0) throw notFound(NOT_FOUND);
-    verifySignature(raw, req.headers, target.secrets);
+    // A cached target whose secrets do not verify may be out of date (the
+    // sender already uses a new secret): look it up before answering 401.
+    let target = targets.cached(id);
+    if (target) {
+      try {
+        verifySignature(raw, req.headers, target.secrets);
+      } catch {
+        target = null;
+      }
+    }
+    if (!target) {
+      target = await targets.load(id);
+      if (!target) throw notFound(NOT_FOUND);
+      verifySignature(raw, req.headers, target.secrets);
+    }
 
     const payload = parseBody(raw, kind);
     const webhookId = req.headers.get("webhook-id")!;
     if (webhookId.length > 255) throw badRequest("webhook-id is longer than 255 characters");
-    const { runId, created } = await enqueueRun(deps.db, {
-      automationId: target.automation_id,
-      triggerType: "webhook",
-      payload,
-      idempotencyKey: `webhook:${webhookId}`,
-    });
-    if (created) deps.kick();
-    return json({ run_id: runId, duplicate: !created }, 202);
+    // One statement: re-check the target and enqueue. `stale`: the secrets
+    // were rotated or the automation changed since we cached it; look it up
+    // again and verify against what is current (at most twice more).
+    for (let attempt = 0; ; attempt++) {
+      const [row] = await deps.db.query<{ run_id: string | null; created: boolean; stale: boolean }>(
+        "select run_id, created, stale from automations_engine.webhook_enqueue($1, $2::text::timestamptz, $3::jsonb, $4)",
+        [target.automation_id, target.rotated_at, JSON.stringify(payload), `webhook:${webhookId}`],
+      );
+      if (row && !row.stale && row.run_id) {
+        if (row.created) deps.kick();
+        return json({ run_id: row.run_id, duplicate: !row.created }, 202);
+      }
+      if (attempt >= 2) throw unavailable("the automation's webhook settings keep changing; retry shortly");
+      target = await targets.load(id);
+      if (!target) throw notFound(NOT_FOUND);
+      verifySignature(raw, req.headers, target.secrets);
+    }
   });
 }

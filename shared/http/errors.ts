@@ -34,6 +34,9 @@ const SQLSTATE_STATUS: Record<string, [number, string]> = {
   "55000": [409, "conflict"], // object_not_in_prerequisite_state (e.g. automation not active)
 };
 
+/** Text PostgreSQL cannot store (in practice NUL, "\u0000", in a string or key of the body). */
+const UNSTORABLE_TEXT = new Set(["22P05", "22021"]);
+
 /** Connection-level failures: the database is down or restarting. Retry later. */
 const UNAVAILABLE = new Set(["57P01", "57P02", "57P03", "08000", "08001", "08003", "08006", "53300"]);
 const NODE_UNAVAILABLE = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "CONNECT_TIMEOUT", "EPIPE"]);
@@ -44,6 +47,9 @@ export function toHttpError(err: unknown): HttpError {
   if (e && typeof e.code === "string") {
     if (UNAVAILABLE.has(e.code) || NODE_UNAVAILABLE.has(e.code)) {
       return unavailable("the database is unavailable; retry shortly");
+    }
+    if (UNSTORABLE_TEXT.has(e.code)) {
+      return new HttpError(400, "invalid_parameter", `PostgreSQL cannot store this text (${e.message}): remove NUL characters ("\\u0000") from strings and keys`);
     }
     const mapped = SQLSTATE_STATUS[e.code];
     if (mapped) return new HttpError(mapped[0], mapped[1], e.message ?? "request rejected");

@@ -1,6 +1,6 @@
 // Helpers every handler uses: method check, path parameter, one error mapper.
 import type { Logger } from "../logger.ts";
-import { errorResponse, methodNotAllowed, toHttpError } from "./errors.ts";
+import { badRequest, errorResponse, methodNotAllowed, toHttpError } from "./errors.ts";
 
 export type Handler = (req: Request) => Promise<Response>;
 
@@ -25,7 +25,13 @@ export function allowMethods(req: Request, ...methods: string[]): void {
 export function pathParam(req: Request, fn: string): string | null {
   const parts = new URL(req.url).pathname.split("/").filter(Boolean);
   const i = parts.lastIndexOf(fn);
-  return i >= 0 && parts[i + 1] ? decodeURIComponent(parts[i + 1]!) : null;
+  if (i < 0 || !parts[i + 1]) return null;
+  try {
+    return decodeURIComponent(parts[i + 1]!);
+  } catch {
+    // "%", "%zz", an encoded lone surrogate: not a value we could look up.
+    throw badRequest(`the path after /${fn}/ is not valid percent-encoding`);
+  }
 }
 
 export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -626,6 +626,10 @@ declare
   v_auto record;
   v_ok boolean;
   v_error text;
+  -- Set (transaction-local) by a run's own writes: {run_id, automation_id, step_index, depth}.
+  v_cause jsonb := nullif(current_setting('automations.caused_by', true), '')::jsonb;
+  -- Runs started by runs' writes, nested this deep, are a loop (A's write starts A again).
+  c_max_depth constant integer := 10;
 begin
   if tg_level <> 'ROW' or tg_when <> 'AFTER' then
     raise exception 'public.automations_table_event() must be attached AFTER INSERT OR UPDATE OR DELETE ... FOR EACH ROW (it is % % on %.%)',
@@ -657,9 +661,19 @@ begin
       from automations_engine.match_event_automations(v_org::uuid, tg_table_schema, tg_table_name, tg_op, null) m
   loop
     if v_payload is null then
-      -- The same payload as a Supabase Database Webhook, so automations work with either.
+      if coalesce((v_cause ->> 'depth')::integer, 0) > c_max_depth then
+        raise warning 'automations: not starting runs for % on %.%: run % is % runs deep in a chain of runs started by runs'' own writes (a loop?)',
+          tg_op, tg_table_schema, tg_table_name, v_cause ->> 'run_id', v_cause ->> 'depth'
+          using hint = 'Add a filter so the automation does not react to its own writes.';
+        return null;
+      end if;
+      -- The same payload as a Supabase Database Webhook, so automations work
+      -- with either; plus caused_by when a run's own write fired it.
       v_payload := jsonb_build_object('type', tg_op, 'table', tg_table_name, 'schema', tg_table_schema,
                                       'record', v_new, 'old_record', v_old);
+      if v_cause is not null then
+        v_payload := v_payload || jsonb_build_object('caused_by', v_cause);
+      end if;
       v_context := jsonb_build_object('record', v_new, 'old_record', v_old, 'payload', null, 'operation', tg_op);
     end if;
     v_ok := true;

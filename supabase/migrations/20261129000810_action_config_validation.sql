@@ -370,6 +370,11 @@ declare
   v_spec jsonb := automations_engine.builtin_action_specs() -> p_type;
   v_custom record;
 begin
+  -- SQL null (not JSON null): the NOT NULL constraint would say it later, but
+  -- the checks below would return a null problem and an empty message.
+  if p_config is null then
+    return array['action_config: is required (a JSON object; use {} for none)'];
+  end if;
   if v_spec is null then
     select c.action_type, c.config_schema into v_custom
       from automations_engine.custom_action_types c

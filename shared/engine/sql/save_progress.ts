@@ -59,6 +59,8 @@ export async function saveProgressMany(db: Db, items: readonly Progress[]): Prom
           ...(p.result === undefined ? {} : { result: p.result }),
           run_at: p.runAt ?? null,
           lease_seconds: p.leaseSeconds,
+          max_attempts: p.maxAttempts ?? null,
+          backoff_seconds: p.backoffSeconds ?? null,
         })),
       ),
     ],
