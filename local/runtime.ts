@@ -4,7 +4,6 @@
 import { mkdirSync } from "node:fs";
 import type { Server } from "node:http";
 import { join } from "node:path";
-import { openPglite } from "../shared/db/pglite.ts";
 import type { Db } from "../shared/db/types.ts";
 import { pruneRuns } from "../shared/engine/sql/retention.ts";
 import { Worker } from "../shared/engine/worker.ts";
@@ -39,22 +38,27 @@ export interface Runtime {
   stop(): Promise<void>;
 }
 
-async function openDb(env: Env, root: string): Promise<{ db: Db; label: string }> {
+/** The database, and the worker's own connections (so HTTP bursts cannot starve it). */
+async function openDb(env: Env, root: string): Promise<{ db: Db; workerDb: Db; label: string }> {
   if (env.DATABASE_URL) {
     const db = dbFromUrl(env.DATABASE_URL, Number(env.AUTOMATIONS_DB_POOL_SIZE ?? 10));
+    const workerDb = dbFromUrl(env.DATABASE_URL, Number(env.AUTOMATIONS_WORKER_POOL_SIZE ?? 4));
     const u = new URL(env.DATABASE_URL);
     try {
       await db.query("select 1");
     } catch (e) {
-      await db.close?.().catch(() => {});
+      await Promise.all([db.close?.(), workerDb.close?.()]).catch(() => {});
       throw new Error(`DATABASE_URL (${u.host}) is unreachable: ${(e as Error).message}. Check the URL, or unset it to use the embedded database.`);
     }
-    return { db, label: `PostgreSQL at ${u.host}${u.pathname} (DATABASE_URL)` };
+    return { db, workerDb, label: `PostgreSQL at ${u.host}${u.pathname} (DATABASE_URL)` };
   }
+  // Loaded only when used: PGlite's WASM costs ~40 MB of memory.
+  const { openPglite } = await import("../shared/db/pglite.ts");
   const dir = env.AUTOMATIONS_DATA_DIR ?? join(root, ".data/pglite");
   mkdirSync(dir, { recursive: true });
   const { db } = await openPglite(dir);
-  return { db, label: `embedded PGlite in ${dir}` };
+  // One connection in PGlite: the worker shares it.
+  return { db, workerDb: db, label: `embedded PGlite in ${dir}` };
 }
 
 export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
@@ -66,7 +70,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const keys = { ...(await localKeys(jwtSecret)), jwtSecret };
   const url = `http://${host}:${port}`;
 
-  const { db, label } = await openDb(env, opts.root);
+  const { db, workerDb, label } = await openDb(env, opts.root);
   try {
     const migrations = await migrate(db, opts.root);
     let worker: Worker | null = null;
@@ -81,7 +85,13 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       },
       { db, logger, kick: () => worker?.wake() },
     );
-    worker = new Worker({ ...deps, concurrency: Number(env.AUTOMATIONS_WORKER_CONCURRENCY ?? 8), pollIntervalMs: 1000 });
+    // 32 at once: steps mostly wait on I/O, and saves are batched (docs/performance.md).
+    worker = new Worker({
+      ...deps,
+      db: workerDb,
+      concurrency: Number(env.AUTOMATIONS_WORKER_CONCURRENCY ?? 32),
+      pollIntervalMs: 1000,
+    });
     await worker.start();
 
     const server: Server = createFunctionsServer(
@@ -135,11 +145,12 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         await Promise.race([closed, new Promise((r) => setTimeout(r, 5000))]);
         server.closeAllConnections();
         await worker!.stop(10_000);
+        if (workerDb !== db) await workerDb.close?.();
         await db.close?.();
       },
     };
   } catch (e) {
-    await db.close?.().catch(() => {});
+    await Promise.all([db.close?.(), workerDb !== db ? workerDb.close?.() : undefined]).catch(() => {});
     throw e;
   }
 }

@@ -6,6 +6,7 @@
 // - stop(): stop claiming, let in-flight runs finish for a grace period, then
 //   hand the rest back to the queue (not counted as failures).
 import { randomUUID } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { executeRun, RunInterrupted, type ExecuteDeps } from "./execute_run.ts";
 import { ProgressBatcher } from "./progress_batcher.ts";
 import { claimRuns } from "./sql/claim.ts";
@@ -51,7 +52,11 @@ export class Worker {
   private wakeWaiters: Array<() => void> = [];
   /** Counts wake() calls: one that arrives during a claim is not lost when the claim comes back short. */
   private wakes = 0;
-  private readonly shutdown = new AbortController();
+  private readonly shutdown = ((c) => {
+    // One listener per running step; more than Node's default 10 is expected.
+    setMaxListeners(0, c.signal);
+    return c;
+  })(new AbortController());
   private stopping = false;
   private mayHaveMore = true;
   private signal: (() => void) | null = null;

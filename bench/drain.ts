@@ -1,0 +1,101 @@
+// Part 1, drain: N pending runs of a one-step `log` automation, inserted in
+// bulk (generate_series + the automation's snapshot, distinct idempotency
+// keys), drained by Worker.drain at concurrency 1, 4 and 16 (fresh runs each
+// round): runs/s from the first claim until all are completed.
+import { createPostgresDb } from "../shared/db/postgres.ts";
+import type { Db } from "../shared/db/types.ts";
+import { getAction } from "../shared/actions/registry.ts";
+import { Worker } from "../shared/engine/worker.ts";
+import { silentLogger } from "../shared/logger.ts";
+import { loadSettings } from "../shared/settings.ts";
+import { loadAvg, type BenchEnv } from "./env.ts";
+import { createLogAutomation, createOrg } from "./fixtures.ts";
+import { countersLine, cpuLine, cpuMeter, dbCounters, resetStatements, topStatements, waitSampler } from "./probe.ts";
+import type { Figure, PartResult } from "./report.ts";
+
+export const DRAIN_CONCURRENCY = [1, 4, 16];
+const BUDGET_MS = 180_000;
+
+async function insertPending(db: Db, automationId: string, n: number, round: string): Promise<void> {
+  await db.query("truncate public.automation_runs cascade");
+  await db.query(
+    `insert into public.automation_runs
+       (org_id, automation_id, trigger_type, trigger_payload, idempotency_key, version_id, max_attempts, run_at)
+     select a.org_id, a.id, 'manual', jsonb_build_object('n', g), 'bench:' || $3 || ':' || g,
+            a.current_version_id, a.max_attempts, now()
+       from public.automations a, generate_series(1, $2::int) g
+      where a.id = $1`,
+    [automationId, n, round],
+  );
+  // What autovacuum would do soon after a bulk insert; a checkpoint so no
+  // round pays for the previous round's dirty pages.
+  await db.query("analyze public.automation_runs");
+  await db.query("checkpoint");
+}
+
+export async function drainPart(env: BenchEnv, scale: number): Promise<PartResult> {
+  const t0 = performance.now();
+  const load0 = loadAvg();
+  const n = Math.max(100, Math.round(20_000 * scale));
+  const { url, db } = await env.freshDb("bench_drain", 4);
+  const org = await createOrg(db, "bench-drain");
+  const automationId = await createLogAutomation(db, org.orgId, "manual");
+  const figures: Figure[] = [];
+  const details: string[] = [
+    `${n.toLocaleString("en-US")} pending runs per round (bulk insert, then \`analyze\` + \`checkpoint\`), ` +
+      "one `log` step each; `Worker.drain` with `batchSize` = concurrency (the default) and a pool of concurrency + 1 connections; " +
+      `save batches of up to ${process.env.BENCH_SAVE_BATCH ?? "64 (the default)"} runs per commit.`,
+  ];
+
+  for (const c of DRAIN_CONCURRENCY) {
+    await insertPending(db, automationId, n, `c${c}`);
+    const pool = createPostgresDb(url, { max: c + 1, applicationName: "bench-worker" });
+    await pool.query("select 1"); // connect before the clock starts
+    const worker = new Worker({
+      db: pool,
+      settings: loadSettings({}),
+      logger: silentLogger,
+      fetch: globalThis.fetch,
+      now: () => new Date(),
+      leaseSeconds: 60,
+      getAction,
+      concurrency: c,
+      // BENCH_SAVE_BATCH=1 records each run in its own commit (the engine before batching), for A/B runs.
+      ...(process.env.BENCH_SAVE_BATCH ? { saveBatchSize: Number(process.env.BENCH_SAVE_BATCH) } : {}),
+    });
+    await resetStatements(db, env.profile);
+    const counters = await dbCounters(db);
+    const waits = waitSampler(db, "bench_drain");
+    const cpu = cpuMeter(env.postmasterPid());
+    const start = performance.now();
+    const stats = await worker.drain(BUDGET_MS);
+    const secs = (performance.now() - start) / 1000;
+    const used = cpu.stop();
+    const waitTable = await waits.stop();
+    await pool.close?.();
+    const [done] = await db.query<{ completed: number; other: number }>(
+      `select count(*) filter (where status = 'completed')::int as completed,
+              count(*) filter (where status <> 'completed')::int as other
+         from public.automation_runs`,
+    );
+    const rate = done!.completed / secs;
+    figures.push({
+      part: "drain",
+      metric: `runs/s, concurrency ${c}`,
+      value: rate,
+      unit: "runs/s",
+      digits: 0,
+      ...(c === 16 ? { target: { op: ">=", value: 3500 } as const } : {}),
+    });
+    details.push(
+      `### concurrency ${c}: ${rate.toFixed(0)} runs/s`,
+      `${done!.completed} completed, ${done!.other} not completed, in ${secs.toFixed(2)} s` +
+        `${secs * 1000 >= BUDGET_MS ? " (time budget hit)" : ""}; worker stats ${JSON.stringify(stats)}; load ${loadAvg()}.`,
+      cpuLine(used, done!.completed, "run", "node (bench process: worker)"),
+      await countersLine(db, counters, done!.completed, "run"),
+      waitTable,
+    );
+    if (env.profile) details.push(await topStatements(db, Math.max(1, done!.completed), "run"));
+  }
+  return { part: "drain", load: `${load0} / ${loadAvg()}`, seconds: (performance.now() - t0) / 1000, figures, details };
+}

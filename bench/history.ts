@@ -1,0 +1,191 @@
+// Part 4, history at scale: 1,000,000 runs (one step row each) over 10,000
+// automations in 100 orgs (× --scale), then the seed's six example queries as
+// an org member under RLS (role authenticated + request.jwt.claims, exactly as
+// PostgREST) and as service_role, median of 20 runs each; claim_runs on an
+// empty due set and with 100 due runs; database size per million runs.
+import { asUser, type JwtClaims } from "../shared/db/as_user.ts";
+import { createPostgresDb } from "../shared/db/postgres.ts";
+import type { Db } from "../shared/db/types.ts";
+import { loadAvg, type BenchEnv } from "./env.ts";
+import { generateHistory, historyShape } from "./history_gen.ts";
+import { median, resetStatements, topStatements } from "./probe.ts";
+import type { Figure, PartResult } from "./report.ts";
+import { SEED_QUERIES } from "./seed_queries.ts";
+
+const RUNS = 20;
+const QUERY_TARGET_MS = 20;
+const CLAIM_TARGET_MS = 2;
+
+async function timed(n: number, fn: () => Promise<unknown>): Promise<number[]> {
+  for (let i = 0; i < 2; i++) await fn(); // warm-up: plan cache, buffers
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await fn();
+    out.push(performance.now() - t);
+  }
+  return out;
+}
+
+class Rollback extends Error {}
+/** Run fn in a transaction that is always rolled back (EXPLAIN ANALYZE of writes). */
+async function rolledBack<T>(db: Db, fn: (tx: Db) => Promise<T>): Promise<T> {
+  let out: T | undefined;
+  await db
+    .transaction(async (tx) => {
+      out = await fn(tx);
+      throw new Rollback();
+    })
+    .catch((e) => {
+      if (!(e instanceof Rollback)) throw e;
+    });
+  return out as T;
+}
+
+const explain = async (tx: Db, sql: string) =>
+  (await tx.query<{ "QUERY PLAN": string }>(`explain (analyze, buffers) ${sql}`)).map((r) => r["QUERY PLAN"]).join("\n");
+
+const block = (title: string, text: string) => `<details><summary>${title}</summary>\n\n\`\`\`\n${text}\n\`\`\`\n</details>`;
+
+async function relSizes(db: Db): Promise<{ runs: number; steps: number; database: number }> {
+  const [r] = await db.query<{ runs: string; steps: string; database: string }>(
+    `select pg_total_relation_size('public.automation_runs')::text as runs,
+            pg_total_relation_size('public.automation_run_steps')::text as steps,
+            pg_database_size(current_database())::text as database`,
+  );
+  return { runs: Number(r!.runs), steps: Number(r!.steps), database: Number(r!.database) };
+}
+
+async function sizeBreakdown(db: Db): Promise<string> {
+  const rows = await db.query<{ rel: string; heap: number; idx: number; toast: number }>(
+    `select c.relname as rel, (pg_relation_size(c.oid) / 1048576.0)::float8 as heap,
+            (pg_indexes_size(c.oid) / 1048576.0)::float8 as idx,
+            ((pg_total_relation_size(c.oid) - pg_relation_size(c.oid) - pg_indexes_size(c.oid)) / 1048576.0)::float8 as toast
+       from pg_class c where c.oid in ('public.automation_runs'::regclass, 'public.automation_run_steps'::regclass)`,
+  );
+  return [
+    "| table | heap MB | indexes MB | toast + maps MB |",
+    "| --- | ---: | ---: | ---: |",
+    ...rows.map((r) => `| ${r.rel} | ${r.heap.toFixed(0)} | ${r.idx.toFixed(0)} | ${r.toast.toFixed(0)} |`),
+  ].join("\n");
+}
+
+export async function historyPart(env: BenchEnv, scale: number): Promise<PartResult> {
+  const t0 = performance.now();
+  const load0 = loadAvg();
+  const shape = historyShape(scale);
+  const { url, db } = await env.freshDb("bench_history", 2);
+  const figures: Figure[] = [];
+  const details: string[] = [];
+  const s0 = await relSizes(db);
+  const gen = createPostgresDb(url, { max: 1, applicationName: "bench-generate" });
+  console.log(`  generating ${shape.runs.toLocaleString("en-US")} runs over ${shape.automations} automations in ${shape.orgs} orgs`);
+  const phases = await generateHistory(gen, shape, (m) => console.log(m));
+  await gen.close?.();
+  const s1 = await relSizes(db);
+  const genS = Object.values(phases).reduce((a, b) => a + b, 0);
+  const [counted] = await db.query<{ n: number }>("select count(*)::int as n from public.automation_runs");
+  const perMillion = (bytes: number) => (bytes / counted!.n) * 1e6 / 2 ** 20;
+  figures.push(
+    { part: "history", metric: "generation time", value: genS, unit: "s", digits: 0 },
+    { part: "history", metric: "runs + steps size per million runs", value: perMillion(s1.runs + s1.steps - s0.runs - s0.steps), unit: "MB", digits: 0 },
+  );
+  details.push(
+    `${counted!.n.toLocaleString("en-US")} runs, one step row each, ${shape.automations} automations (2 actions each) in ${shape.orgs} orgs; ` +
+      `generated in ${genS.toFixed(0)} s (${Object.entries(phases).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(", ")}).`,
+    `Size: runs + steps (heap, indexes, toast) ${((s1.runs + s1.steps) / 2 ** 20).toFixed(0)} MB = ` +
+      `${perMillion(s1.runs + s1.steps - s0.runs - s0.steps).toFixed(0)} MB per million runs; pg_database_size grew by ` +
+      `${((s1.database - s0.database) / 2 ** 20).toFixed(0)} MB (${perMillion(s1.database - s0.database).toFixed(0)} MB per million runs).`,
+    await sizeBreakdown(db),
+  );
+
+  // A member of an org in the middle of the pack, and one of its automations for query 2.
+  const k = Math.floor(shape.orgs / 2);
+  const [member] = await db.query<{ auth_id: string; org_id: string; runs: number }>(
+    `select u.auth_id, u.org_id, (select count(*)::int from public.automation_runs r where r.org_id = u.org_id) as runs
+       from public.users u where u.email = $1`,
+    [`org-${k}-member@bench.test`],
+  );
+  const [auto] = await db.query<{ id: string }>(
+    "select id from public.automations where org_id = $1 order by run_count desc limit 1",
+    [member!.org_id],
+  );
+  const claims: JwtClaims = { sub: member!.auth_id, role: "authenticated", aud: "authenticated", email: `org-${k}-member@bench.test` };
+  const service: JwtClaims = { sub: "", role: "service_role" };
+  const table = ["| query | member (RLS) median ms | rows | service_role median ms | rows |", "| --- | ---: | ---: | ---: | ---: |"];
+  const plans: string[] = [];
+  for (const q of SEED_QUERIES) {
+    const sql = q.sql.replace("<automation_id>", auto!.id);
+    let rowsMember = 0;
+    let rowsService = 0;
+    const member_ = median(await timed(RUNS, () => asUser(db, claims, async (tx) => (rowsMember = (await tx.query(sql)).length))));
+    const service_ = median(await timed(RUNS, () => asUser(db, service, async (tx) => (rowsService = (await tx.query(sql)).length))));
+    figures.push(
+      { part: "history", metric: `${q.label}, member under RLS (median)`, value: member_, unit: "ms", digits: 2, target: { op: "<=", value: QUERY_TARGET_MS } },
+      { part: "history", metric: `${q.label}, service_role (median)`, value: service_, unit: "ms", digits: 2 },
+    );
+    table.push(`| ${q.label} | ${member_.toFixed(2)} | ${rowsMember} | ${service_.toFixed(2)} | ${rowsService} |`);
+    if (member_ > QUERY_TARGET_MS) plans.push(block(`EXPLAIN ${q.label} as the member (over target)`, await asUser(db, claims, (tx) => explain(tx, sql))));
+    if (service_ > QUERY_TARGET_MS) plans.push(block(`EXPLAIN ${q.label} as service_role (no target; for reference)`, await asUser(db, service, (tx) => explain(tx, sql))));
+  }
+  details.push(
+    `Seed queries, verbatim, median of ${RUNS} (after 2 warm-ups), client round trip on loopback. Member: org ${k} ` +
+      `(${member!.runs.toLocaleString("en-US")} runs), each execution in its own transaction with \`set local role authenticated\` + ` +
+      "`request.jwt.claims` (shared/db/as_user.ts, as PostgREST). service_role bypasses RLS: it reads every org.",
+    table.join("\n"),
+    ...plans,
+  );
+
+  // Claims with the history present: an empty due set, then 100 due runs of 100 active automations.
+  const claimSql = "select * from automations_engine.claim_runs($1, $2, $3)";
+  await resetStatements(db, env.profile);
+  const empty = median(await timed(RUNS, () => db.query(claimSql, ["bench-claim", 16, 60])));
+  const addDue = (i: number) =>
+    db.query(
+      `insert into public.automation_runs (org_id, automation_id, trigger_type, trigger_payload, idempotency_key, version_id, max_attempts, run_at)
+       select a.org_id, a.id, 'webhook', jsonb_build_object('n', g), 'claim:' || $1 || ':' || g, a.current_version_id, 3, now() - interval '1 second'
+         from (select id, org_id, current_version_id, row_number() over (order by random()) as rn
+                 from public.automations where status = 'active') a
+         join generate_series(1, 100) g on g = a.rn`,
+      [`${Date.now()}:${i}`],
+    );
+  const finish = () =>
+    db.query(
+      `update public.automation_runs set status = 'completed', completed_at = now(), lease_expires_at = null, locked_by = null
+        where locked_by = 'bench-claim' and status = 'running'`,
+    );
+  const claimDue = async (limit: number) => {
+    const out: number[] = [];
+    for (let i = 0; i < RUNS + 2; i++) {
+      await addDue(i);
+      const t = performance.now();
+      const got = await db.query(claimSql, ["bench-claim", limit, 60]);
+      out.push(performance.now() - t);
+      if (limit === 100 && got.length !== 100) throw new Error(`claim_runs returned ${got.length} of 100 due runs`);
+      await finish();
+      await db.query("update public.automation_runs set status = 'completed' where status = 'pending' and run_at <= now()");
+    }
+    return median(out.slice(2));
+  };
+  const ten = await claimDue(10);
+  const hundred = await claimDue(100);
+  figures.push(
+    { part: "history", metric: "claim_runs, empty due set", value: empty, unit: "ms", digits: 2, target: { op: "<=", value: CLAIM_TARGET_MS } },
+    { part: "history", metric: "claim_runs, 100 due (limit 100)", value: hundred, unit: "ms", digits: 2, target: { op: "<=", value: CLAIM_TARGET_MS } },
+    { part: "history", metric: "claim_runs, 10 of 100 due", value: ten, unit: "ms", digits: 2 },
+  );
+  details.push(
+    `claim_runs with the history present, median of ${RUNS} client round trips (commit included: fsync on): empty due set ${empty.toFixed(2)} ms; ` +
+      `100 due runs of 100 different active automations, one call with limit 100: ${hundred.toFixed(2)} ms ` +
+      `(${((hundred / 100) * 1000).toFixed(0)} µs per run); limit 10 (a worker batch): ${ten.toFixed(2)} ms.`,
+  );
+  if (empty > CLAIM_TARGET_MS || hundred > CLAIM_TARGET_MS) {
+    await addDue(999);
+    const dueSql = `select r.id from public.automation_runs r where r.status = 'pending' and r.run_at <= now()
+                     order by r.run_at limit 100 for update skip locked`;
+    details.push(block("EXPLAIN of claim_runs' due-run scan, 100 due (rolled back)", await rolledBack(db, (tx) => explain(tx, dueSql))));
+    await db.query("update public.automation_runs set status = 'completed' where status = 'pending' and run_at <= now()");
+  }
+  if (env.profile) details.push(await topStatements(db, RUNS * 3 + 6, "claim call"));
+  return { part: "history", load: `${load0} / ${loadAvg()}`, seconds: (performance.now() - t0) / 1000, figures, details };
+}
