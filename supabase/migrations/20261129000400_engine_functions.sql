@@ -151,7 +151,17 @@ begin
   returning id into v_id;
 
   if v_id is not null then
-    if coalesce(p_run_at, now()) <= now() then
+    -- Wake listening workers only when the queue was empty: with other due
+    -- runs waiting, a worker is either busy (it claims again as soon as it
+    -- has room, until a claim comes back short) or was already woken for
+    -- them. Skipping the NOTIFY keeps bursts of enqueues from committing one
+    -- at a time behind NOTIFY's cluster-wide commit lock. Worst case (an
+    -- idle worker racing a concurrent enqueue) is one poll interval.
+    if coalesce(p_run_at, now()) <= now()
+       and not exists (
+         select 1 from public.automation_runs r
+          where r.status = 'pending' and r.run_at <= now() and r.id <> v_id
+          limit 1) then
       perform pg_notify('automation_runs', v_id::text);
     end if;
     return query select v_id, true;
@@ -163,7 +173,7 @@ begin
 end;
 $$;
 comment on function automations_engine.enqueue(uuid, public.automation_trigger_type, jsonb, text, timestamptz, boolean) is
-  'Creates a pending run of an active automation with its current snapshot; the same idempotency key returns the existing run.';
+  'Creates a pending run of an active automation with its current snapshot; the same idempotency key returns the existing run. Notifies automation_runs when the due queue was empty.';
 
 -- -----------------------------------------------------------------------------
 -- Claim: a batch of due runs for one worker.

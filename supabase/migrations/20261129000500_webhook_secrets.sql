@@ -62,19 +62,22 @@ grant execute on function public.rotate_webhook_secret(uuid, interval) to authen
 -- -----------------------------------------------------------------------------
 -- What the webhook function needs per request, in one round trip.
 -- -----------------------------------------------------------------------------
-create or replace function automations_engine.webhook_target(p_automation_id uuid)
-returns table (automation_id uuid, org_id uuid, updated_at timestamptz, secrets text[])
+create function automations_engine.webhook_target(p_automation_id uuid)
+returns table (automation_id uuid, org_id uuid, updated_at timestamptz, secrets text[], rotated_at timestamptz,
+               previous_expires_at timestamptz)
 language sql
 stable
 set search_path = ''
 as $$
   select a.id, a.org_id, a.updated_at,
-         array_remove(array[w.secret, case when w.previous_expires_at > now() then w.previous_secret end], null)
+         array_remove(array[w.secret, case when w.previous_expires_at > now() then w.previous_secret end], null),
+         w.rotated_at,
+         case when w.previous_expires_at > now() then w.previous_expires_at end
     from public.automations a
     join automations_engine.webhook_secrets w on w.automation_id = a.id
    where a.id = p_automation_id and a.status = 'active' and a.trigger_type = 'webhook'
 $$;
 comment on function automations_engine.webhook_target(uuid) is
-  'The active webhook automation and its valid signing secrets; no row when unknown, inactive or without a secret.';
+  'The active webhook automation and its valid signing secrets (with rotated_at, the cache key, and when the previous secret expires); no row when unknown, inactive or without a secret.';
 revoke all on function automations_engine.webhook_target(uuid) from public, anon, authenticated;
 grant execute on function automations_engine.webhook_target(uuid) to service_role;
