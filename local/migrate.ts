@@ -47,12 +47,21 @@ export async function migrate(db: Db, root: string, opts: { seed?: boolean; boot
     applied.push(file);
   }
   let seeded = false;
-  const seedFile = join(root, "supabase/seed.sql");
-  if (opts.seed !== false && fresh && existsSync(seedFile)) {
-    await db.transaction((tx) => exec(tx, readFileSync(seedFile, "utf8")));
+  const seeds = seedFiles(root);
+  if (opts.seed !== false && fresh && seeds.length > 0) {
+    await db.transaction(async (tx) => {
+      for (const f of seeds) await exec(tx, readFileSync(f, "utf8"));
+    });
     seeded = true;
   }
   return { applied, seeded };
 }
 
 const exec = (db: Db, sql: string) => db.exec(sql);
+
+/** The seed files `supabase db reset` loads: [db.seed] sql_paths in config.toml, in order. */
+function seedFiles(root: string): string[] {
+  const toml = readFileSync(join(root, "supabase/config.toml"), "utf8");
+  const list = /^sql_paths\s*=\s*\[([^\]]*)\]/m.exec(toml)?.[1] ?? '"./seed.sql"';
+  return [...list.matchAll(/"([^"]+)"/g)].map((x) => join(root, "supabase", x[1]!)).filter((f) => existsSync(f));
+}

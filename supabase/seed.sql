@@ -1,6 +1,6 @@
 -- =============================================================================
 -- DEMO SEED (local development: `npm start` on a fresh database, or
--- `supabase db reset`). An org with an admin, the Skene tasks table, and three
+-- `supabase db reset`). An org with an admin and three
 -- automations: webhook (create_task, then send_email), schedule (every
 -- minute), event (on tasks insert). Fixed ids so the docs can name them.
 -- The demo webhook secret is public: never use it outside local development.
@@ -19,48 +19,7 @@ values ('00000000-0000-4000-8000-0000000000b1', '00000000-0000-4000-8000-0000000
 insert into public.memberships (org_id, user_id, role)
 values ('00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-0000000000b1', 'admin');
 
-create type public.task_status as enum ('todo', 'in_progress', 'in_review', 'done', 'cancelled');
-create type public.task_priority as enum ('low', 'medium', 'high', 'urgent');
-
-create table public.tasks (
-  id uuid primary key default gen_random_uuid(),
-  org_id uuid not null references public.organizations (id) on delete cascade,
-  project_id uuid,
-  assignee_id uuid references public.users (id) on delete set null,
-  creator_id uuid references public.users (id) on delete set null,
-  title text not null,
-  description text,
-  status public.task_status not null default 'todo',
-  priority public.task_priority not null default 'medium',
-  due_at date,
-  completed_at timestamptz,
-  position integer not null default 0,
-  created_at timestamptz not null default now(),
-  updated_at timestamptz not null default now(),
-  metadata jsonb default '{}'::jsonb
-);
-comment on table public.tasks is 'Individual work items of an org (Skene tasks module shape).';
-
-create index tasks_org_id_idx on public.tasks (org_id);
-create index tasks_assignee_id_idx on public.tasks (assignee_id);
-
-create trigger tasks_set_updated_at
-  before update on public.tasks
-  for each row execute function public.set_updated_at();
-
-alter table public.tasks enable row level security;
-
-create policy "Org members can view tasks" on public.tasks
-  for select to authenticated using (org_id = (select public.get_user_org_id()));
-create policy "Org members can create tasks" on public.tasks
-  for insert to authenticated with check (org_id = (select public.get_user_org_id()));
-create policy "Org members can update tasks" on public.tasks
-  for update to authenticated
-  using (org_id = (select public.get_user_org_id()))
-  with check (org_id = (select public.get_user_org_id()));
-create policy "Org admins can delete tasks" on public.tasks
-  for delete to authenticated
-  using (org_id = (select public.get_user_org_id()) and (select public.is_admin()));
+-- The tasks table comes from seed/tasks_module.sql (loaded first).
 
 -- -----------------------------------------------------------------------------
 -- Automations.

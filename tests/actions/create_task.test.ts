@@ -1,5 +1,5 @@
 // create_task on real PostgreSQL with the tasks module's table from
-// tests/fixtures/tasks.sql (and first without it).
+// supabase/seed/tasks_module.sql (and first without it).
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -54,7 +54,7 @@ describe("create_task without the tasks module", () => {
 
 describe("create_task with the tasks module", () => {
   beforeAll(async () => {
-    await t.db.exec(readFileSync(new URL("../fixtures/tasks.sql", import.meta.url), "utf8"));
+    await t.db.exec(readFileSync(new URL("../../supabase/seed/tasks_module.sql", import.meta.url), "utf8"));
   });
 
   it("creates a task in the run's org with the table's defaults", async () => {

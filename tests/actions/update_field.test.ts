@@ -19,7 +19,7 @@ const ODD_COLUMN = `we"ird'); --`;
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  await t.db.exec(readFileSync(new URL("../fixtures/tasks.sql", import.meta.url), "utf8"));
+  await t.db.exec(readFileSync(new URL("../../supabase/seed/tasks_module.sql", import.meta.url), "utf8"));
   await t.db.exec(`
     create table public.deals (
       id uuid primary key default gen_random_uuid(),

@@ -16,7 +16,7 @@ let org: string;
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  await t.db.exec(readFileSync(join(import.meta.dirname, "../fixtures/tasks.sql"), "utf8"));
+  await t.db.exec(readFileSync(join(import.meta.dirname, "../../supabase/seed/tasks_module.sql"), "utf8"));
   await t.db.exec(
     "create trigger tasks_automations after insert or update or delete on public.tasks for each row execute function public.automations_table_event()",
   );
