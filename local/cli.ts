@@ -2,6 +2,7 @@
 // work against the local runtime (or DATABASE_URL). --json on every listing.
 import { parseArgs } from "node:util";
 import { enqueueRun } from "../shared/engine/sql/enqueue.ts";
+import { isTerminal, type RunStatus } from "../shared/engine/types.ts";
 import { cliDb } from "./cli_db.ts";
 import { DEMO, signedCurl } from "./demo.ts";
 import { printTable } from "./cli_table.ts";
@@ -143,7 +144,7 @@ async function follow(db: Awaited<ReturnType<typeof cliDb>>["db"], runId: string
       [runId],
     );
     const line = `run ${runId}: ${r!.status}, ${r!.done}/${r!.total} steps, ${((Date.now() - started) / 1000).toFixed(1)} s`;
-    if (r!.status === "completed" || r!.status === "failed") {
+    if (isTerminal(r!.status as RunStatus)) {
       if (o.json) console.log(JSON.stringify({ run_id: runId, status: r!.status, error: r!.error_message }));
       else console.log(`\r${line}${r!.error_message ? `\nerror: ${r!.error_message}` : ""}`);
       process.exitCode = r!.status === "failed" ? 1 : 0;

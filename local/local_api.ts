@@ -3,7 +3,7 @@
 // process, so the CLI reaches it through here (with DATABASE_URL it connects
 // directly instead).
 import { z } from "zod";
-import { json, readBody } from "../shared/http/body.ts";
+import { json, parseJsonText, readBody } from "../shared/http/body.ts";
 import { badRequest } from "../shared/http/errors.ts";
 import { allowMethods, handle } from "../shared/http/route.ts";
 import { requireService } from "../shared/http/service_auth.ts";
@@ -15,7 +15,7 @@ export function createLocalApi(deps: AppDeps): (req: Request) => Promise<Respons
   const query = handle(deps.logger, "local query", async (req) => {
     allowMethods(req, "POST");
     requireService(req, deps.auth);
-    const parsed = QueryBody.safeParse(JSON.parse(new TextDecoder().decode(await readBody(req, 1_048_576)) || "{}"));
+    const parsed = QueryBody.safeParse(parseJsonText(new TextDecoder().decode(await readBody(req, 1_048_576)) || "{}"));
     if (!parsed.success) throw badRequest(`expected {sql, params}: ${parsed.error.issues[0]!.message}`);
     const rows = await deps.db.query(parsed.data.sql, parsed.data.params);
     return json({ rows });

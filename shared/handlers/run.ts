@@ -7,6 +7,7 @@
 // PostgREST would run `rpc('run_automation')`, so RLS decides what the user
 // may run; this handler holds no authorization logic of its own.
 // Browsers call it through supabase-js `functions.invoke`, hence CORS.
+import { isTerminal } from "../engine/types.ts";
 import { z } from "zod";
 import { asUser, type JwtClaims } from "../db/as_user.ts";
 import type { Db } from "../db/types.ts";
@@ -88,8 +89,6 @@ export interface RunView {
   result: unknown;
   steps: RunStepView[];
 }
-
-const isTerminal = (status: string) => status === "completed" || status === "failed";
 
 /** The run as the user sees it under RLS; steps only once it is terminal. Null when invisible. */
 async function readRun(db: Db, claims: JwtClaims, runId: string): Promise<RunView | null> {
