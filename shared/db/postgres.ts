@@ -80,25 +80,36 @@ class Pool {
   }
 }
 
-function wrapTx(tx: TxSql): Db {
+// sql.unsafe() does not prepare unless asked: each parameterised query then
+// costs two round trips (Parse/Describe, wait for the parameter types, then
+// Bind/Execute) and a fresh parse and plan. Prepared, it is one round trip
+// from the second call on a connection (about half the driver's socket
+// writes in the drain profile, docs/performance.md).
+type Unsafe = (text: string, params: readonly unknown[]) => Promise<unknown>;
+const unsafeQuery = (sql: Sql | TxSql, prepare: boolean): Unsafe => (text, params) =>
+  sql.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare });
+
+function wrapTx(tx: TxSql, prepare: boolean): Db {
+  const run = unsafeQuery(tx, prepare);
   return {
     async query<T = Row>(text: string, params: readonly unknown[] = []) {
-      return (await tx.unsafe(text, params as postgres.ParameterOrJSON<never>[])) as unknown as T[];
+      return (await run(text, params)) as T[];
     },
     async exec(text: string) {
       await tx.unsafe(text).simple();
     },
     async transaction<T>(fn: (inner: Db) => Promise<T>): Promise<T> {
-      return (await tx.savepoint((sp) => fn(wrapTx(sp)))) as T;
+      return (await tx.savepoint((sp) => fn(wrapTx(sp, prepare)))) as T;
     },
   };
 }
 
 export function createPostgresDb(url: string, opts: PostgresOptions = {}): Db {
   const pool = new Pool(url, opts);
+  const prepare = opts.prepare ?? true;
   return {
     query<T = Row>(text: string, params: readonly unknown[] = []) {
-      return pool.use(async (sql) => (await sql.unsafe(text, params as postgres.ParameterOrJSON<never>[])) as unknown as T[]);
+      return pool.use(async (sql) => (await unsafeQuery(sql, prepare)(text, params)) as T[]);
     },
     exec(text: string) {
       return pool.use(async (sql) => {
@@ -106,7 +117,7 @@ export function createPostgresDb(url: string, opts: PostgresOptions = {}): Db {
       });
     },
     transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
-      return pool.use(async (sql) => (await sql.begin((tx) => fn(wrapTx(tx)))) as T);
+      return pool.use(async (sql) => (await sql.begin((tx) => fn(wrapTx(tx, prepare)))) as T);
     },
     async listen(channel: string, onNotify: (payload: string) => void) {
       const sub = await pool.listenSql().listen(channel, onNotify);
