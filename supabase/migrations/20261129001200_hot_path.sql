@@ -1,0 +1,119 @@
+-- =============================================================================
+-- HOT PATH, second pass (docs/performance.md, "What was changed")
+-- save_progress_many() records the common case, runs that completed, with a
+-- fixed number of statements per batch instead of four per run: one fenced
+-- lock of all of them, one insert of all their step rows, one update of all
+-- the runs. In the drain profile the per-run statements were most of the
+-- database's time (save_progress's select, insert and update, each planned
+-- and executed once per run). Other outcomes (failed, wait, steps only) are
+-- rarer and keep going through save_progress() one by one, so their logic
+-- (retries, backoff, Retry-After) stays in one place.
+-- =============================================================================
+
+create or replace function automations_engine.save_progress_many(p_items jsonb)
+returns table (run_id uuid, status public.run_status)
+language plpgsql
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_item jsonb;
+  v_done uuid[];
+  v_finished uuid[];
+  v_ids uuid[];
+  v_starts timestamptz[];
+begin
+  if jsonb_typeof(p_items) is distinct from 'array' then
+    raise exception 'save_progress_many expects a JSON array of items, got %', coalesce(jsonb_typeof(p_items), 'null')
+      using errcode = '22023';
+  end if;
+
+  -- Completed runs, set-based. A run id that appears twice in one batch goes
+  -- the slow way (an insert cannot touch the same step row twice).
+  -- The fence is the same as save_progress's: this attempt still owns the
+  -- run (attempt and status), and FOR UPDATE, taken in run id order, orders
+  -- us after a concurrent reaper, cancel or re-claim.
+  with given as (
+    select x, count(*) over (partition by x ->> 'run_id') as copies
+      from jsonb_array_elements(p_items) as x
+  ), items as (
+    select (x ->> 'run_id')::uuid as run_id, (x ->> 'attempt')::integer as attempt,
+           coalesce(x -> 'steps', '[]'::jsonb) as steps, x -> 'result' as result
+      from given
+     where x ->> 'outcome' = 'completed' and copies = 1
+  ), fenced as (
+    select r.id, r.org_id, i.attempt, i.steps, i.result
+      from public.automation_runs r
+      join items i on i.run_id = r.id
+     where r.attempt = i.attempt and r.status = 'running'
+     order by r.id
+       for update of r
+  ), steps as (
+    -- Completed steps are final: a late duplicate never overwrites one.
+    insert into public.automation_run_steps as s
+      (run_id, step_index, org_id, action_id, action_type, name, status, attempt,
+       input, output, error_message, started_at, completed_at)
+    select f.id, x.step_index, f.org_id, x.action_id, x.action_type, x.name, x.status, f.attempt,
+           x.input, x.output, x.error_message, coalesce(x.started_at, now()), x.completed_at
+      from fenced f
+     cross join lateral jsonb_to_recordset(f.steps) as x(
+        step_index integer, action_id uuid, action_type text, name text, status public.run_step_status,
+        input jsonb, output jsonb, error_message text, started_at timestamptz, completed_at timestamptz)
+    on conflict (run_id, step_index) do update
+       set status = excluded.status, attempt = excluded.attempt, input = excluded.input,
+           output = excluded.output, error_message = excluded.error_message,
+           started_at = excluded.started_at, completed_at = excluded.completed_at
+     where s.status <> 'completed'
+  ), done as (
+    update public.automation_runs r
+       set status = 'completed', completed_at = now(), result = f.result, error_message = null,
+           lease_expires_at = null, locked_by = null
+      from fenced f
+     where r.id = f.id
+    returning r.id
+  )
+  select coalesce(array_agg(done.id), '{}') into v_done from done;
+
+  v_finished := v_done;
+  foreach run_id in array v_done loop
+    status := 'completed';
+    return next;
+  end loop;
+
+  -- Everything else, one by one in run id order (completed items fenced out
+  -- above are tried again here and get their null).
+  for v_item in
+    select x.value from jsonb_array_elements(p_items) as x(value)
+     where not ((x.value ->> 'run_id')::uuid = any (v_done))
+     order by (x.value ->> 'run_id')::uuid
+  loop
+    run_id := (v_item ->> 'run_id')::uuid;
+    status := automations_engine.save_progress(
+      run_id,
+      (v_item ->> 'attempt')::integer,
+      coalesce(v_item -> 'steps', '[]'::jsonb),
+      v_item ->> 'outcome',
+      v_item ->> 'error',
+      coalesce((v_item ->> 'retryable')::boolean, false),
+      v_item -> 'result',
+      (v_item ->> 'run_at')::timestamptz,
+      coalesce((v_item ->> 'lease_seconds')::integer, 60),
+      (v_item ->> 'max_attempts')::integer,
+      (v_item ->> 'backoff_seconds')::integer,
+      false);
+    if status in ('completed', 'failed') then
+      v_finished := v_finished || run_id;
+    end if;
+    return next;
+  end loop;
+
+  -- run_count / last_run_at: one ordered update per automation for the batch.
+  if cardinality(v_finished) > 0 then
+    select array_agg(r.automation_id), array_agg(r.started_at) into v_ids, v_starts
+      from public.automation_runs r where r.id = any (v_finished);
+    perform automations_engine.count_finished_runs(v_ids, v_starts);
+  end if;
+end;
+$$;
+comment on function automations_engine.save_progress_many(jsonb) is
+  'save_progress for a batch of runs in one transaction: completed runs set-based (one lock, one step insert, one update for the batch), other outcomes one by one; one counter update per automation. Returns each run''s new status (null when fenced out).';
