@@ -13,7 +13,8 @@ import { createLogAutomation, createOrg } from "./fixtures.ts";
 import { countersLine, cpuLine, cpuMeter, dbCounters, resetStatements, topStatements, waitSampler } from "./probe.ts";
 import type { Figure, PartResult } from "./report.ts";
 
-export const DRAIN_CONCURRENCY = [1, 4, 16];
+// BENCH_DRAIN_CONCURRENCY="16" runs only some rounds (quick A/B runs).
+export const DRAIN_CONCURRENCY = (process.env.BENCH_DRAIN_CONCURRENCY ?? "1,4,16").split(",").map(Number);
 const BUDGET_MS = 180_000;
 
 async function insertPending(db: Db, automationId: string, n: number, round: string): Promise<void> {
@@ -62,6 +63,7 @@ export async function drainPart(env: BenchEnv, scale: number): Promise<PartResul
       concurrency: c,
       // BENCH_SAVE_BATCH=1 records each run in its own commit (the engine before batching), for A/B runs.
       ...(process.env.BENCH_SAVE_BATCH ? { saveBatchSize: Number(process.env.BENCH_SAVE_BATCH) } : {}),
+      ...(process.env.BENCH_SAVE_IN_FLIGHT ? { savesInFlight: Number(process.env.BENCH_SAVE_IN_FLIGHT) } : {}),
     });
     await resetStatements(db, env.profile);
     const counters = await dbCounters(db);

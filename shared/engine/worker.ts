@@ -25,6 +25,12 @@ export interface WorkerOptions extends Omit<ExecuteDeps, "signal"> {
   reapIntervalMs?: number;
   /** Most finished runs recorded per save_progress_many call (one commit); 1 saves each run on its own. */
   saveBatchSize?: number;
+  /**
+   * save_progress_many calls in flight at once (default 2): the next batch is
+   * sent while the previous one waits for its commit. Batches never share a
+   * run and lock counters in automation id order, so they cannot deadlock.
+   */
+  savesInFlight?: number;
 }
 
 export interface WorkerStats {
@@ -69,7 +75,7 @@ export class Worker {
     this.id = opts.workerId ?? `worker-${randomUUID().slice(0, 8)}`;
     this.concurrency = Math.max(1, opts.concurrency ?? 8);
     this.batchSize = Math.max(1, Math.min(opts.batchSize ?? this.concurrency, this.concurrency));
-    this.saves = new ProgressBatcher(opts.db, { maxBatch: opts.saveBatchSize ?? 64 });
+    this.saves = new ProgressBatcher(opts.db, { maxBatch: opts.saveBatchSize ?? 64, maxInFlight: opts.savesInFlight ?? 2 });
   }
 
   /** Something was enqueued: claim now instead of at the next poll. */
