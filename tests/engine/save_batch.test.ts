@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { claimRuns } from "../../shared/engine/sql/claim.ts";
 import { enqueueRun } from "../../shared/engine/sql/enqueue.ts";
 import { saveProgressMany, type Progress } from "../../shared/engine/sql/save_progress.ts";
-import type { ClaimedRun } from "../../shared/engine/types.ts";
+import type { ClaimedRun, StepStatus } from "../../shared/engine/types.ts";
 import { createAutomation, runRow, stepRows } from "../helpers/automations.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { createOrg } from "../helpers/fixtures.ts";
@@ -19,7 +19,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.drop());
 
-const step = (i: number, status = "completed", output: unknown = { i }) => ({
+const step = (i: number, status: StepStatus = "completed", output: unknown = { i }) => ({
   step_index: i,
   action_id: null,
   action_type: "probe",
@@ -35,7 +35,7 @@ const step = (i: number, status = "completed", output: unknown = { i }) => ({
 /** n runs of a fresh automation, claimed by one worker. */
 async function claimed(n: number, automationId?: string): Promise<{ automationId: string; runs: ClaimedRun[] }> {
   const id = automationId ?? (await createAutomation(t.db, org));
-  const ids = [];
+  const ids: string[] = [];
   for (let i = 0; i < n; i++) ids.push((await enqueueRun(t.db, { automationId: id, triggerType: "manual" })).runId);
   const runs = (await claimRuns(t.db, "batch-test", 100, 60)).filter((r) => ids.includes(r.id));
   expect(runs).toHaveLength(n);
