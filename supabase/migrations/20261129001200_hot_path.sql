@@ -131,3 +131,69 @@ comment on function automations_engine.save_progress_many(jsonb) is
 -- rows are pruned).
 -- -----------------------------------------------------------------------------
 alter table public.automation_runs set (fillfactor = 70);
+
+-- -----------------------------------------------------------------------------
+-- claim_runs with one plan per backend. PL/pgSQL caches each inner
+-- statement's plan, but while a statement has parameters (p_limit, p_worker,
+-- v_ids) PostgreSQL plans it again on every call until a generic plan looks
+-- no worse, and for the claim it never did: planning its two statements
+-- against automation_runs' nine indexes cost more than running them (one
+-- due run: 1.6 ms per call with fresh plans, 0.6 ms generic; 1,000,000 runs
+-- of history). A generic plan does not know p_limit, so it guesses 10 % of
+-- the due rows; joining that guess to automation_runs became a hash join
+-- over the whole table (drain of 20,000 runs: 3,600 -> 1,150 runs/s). The
+-- claimed ids are therefore looked up with `id = any (array(...))`, which is
+-- an index lookup per id whatever the estimate.
+-- -----------------------------------------------------------------------------
+create or replace function automations_engine.claim_runs(
+  p_worker text,
+  p_limit integer default 10,
+  p_lease_seconds integer default 60
+)
+returns table (
+  id uuid, org_id uuid, automation_id uuid, automation_name text, attempt integer,
+  trigger_type public.automation_trigger_type, trigger_payload jsonb, actions jsonb,
+  created_at timestamptz, started_at timestamptz, lease_expires_at timestamptz
+)
+language plpgsql
+set search_path = ''
+set plan_cache_mode = force_generic_plan
+as $$
+#variable_conflict use_column
+declare
+  v_ids uuid[];
+begin
+  -- SKIP LOCKED: concurrent claimers each take different rows, never wait.
+  with claimed as (
+    update public.automation_runs r
+       set status = 'running',
+           attempt = r.attempt + 1,
+           started_at = coalesce(r.started_at, now()),
+           lease_expires_at = now() + make_interval(secs => p_lease_seconds),
+           locked_by = p_worker
+     where r.id = any (array(
+             select d.id from public.automation_runs d
+              where d.status = 'pending' and d.run_at <= now()
+              order by d.run_at
+              limit p_limit
+                for update skip locked))
+    returning r.id
+  )
+  select coalesce(array_agg(claimed.id), '{}') into v_ids from claimed;
+
+  if cardinality(v_ids) = 0 then
+    return;
+  end if;
+
+  return query
+    select r.id, r.org_id, r.automation_id, a.name, r.attempt, r.trigger_type, r.trigger_payload,
+           coalesce(v.actions, '[]'::jsonb), r.created_at, r.started_at, r.lease_expires_at
+      from public.automation_runs r
+      join public.automations a on a.id = r.automation_id
+      left join public.automation_versions v on v.id = r.version_id
+     where r.id = any (v_ids)
+     order by r.run_at, r.id;
+end;
+$$;
+comment on function automations_engine.claim_runs(text, integer, integer) is
+  'Claims up to p_limit due pending runs (FOR UPDATE SKIP LOCKED): running, attempt+1, lease set. Returns them with their snapshot.';
