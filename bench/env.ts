@@ -19,6 +19,12 @@ export interface BenchEnv {
   profile: boolean;
   /** A fresh database cloned from the migrated template. */
   freshDb(name: string, poolSize?: number): Promise<{ url: string; db: Db; pid: number }>;
+  /**
+   * Between parts: drop the earlier parts' databases (autovacuum would
+   * otherwise clean them up during the next part, on the same 2 cores),
+   * write their dirty pages out and wait until autovacuum is idle.
+   */
+  settle(): Promise<void>;
   /** The postmaster's PID: its children are the backends (CPU accounting). */
   postmasterPid(): number;
   stop(): void;
@@ -52,6 +58,21 @@ export async function startBenchEnv(opts: { profile: boolean; asyncCommit?: bool
       opened.push(db);
       if (opts.profile) await db.query("create extension if not exists pg_stat_statements");
       return { url, db, pid: process.pid };
+    },
+    async settle() {
+      await Promise.allSettled(opened.splice(0).map((d) => d.close?.()));
+      const dbs = await admin.unsafe<{ datname: string }[]>(
+        "select datname from pg_database where datname like 'bench%' and datname not in ($1, 'bench_info')",
+        [TEMPLATE],
+      );
+      for (const { datname } of dbs) await admin.unsafe(`drop database if exists "${datname}" with (force)`);
+      await admin.unsafe("checkpoint");
+      for (const end = Date.now() + 30_000; Date.now() < end; await sleep(250)) {
+        const [row] = await admin.unsafe<{ n: number }[]>(
+          "select count(*)::int as n from pg_stat_activity where backend_type = 'autovacuum worker'",
+        );
+        if (row!.n === 0) break;
+      }
     },
     postmasterPid() {
       return Number(readFileSync(`${cluster.dir}/data/postmaster.pid`, "utf8").split("\n")[0]);

@@ -53,6 +53,7 @@ async function main(): Promise<number> {
     const { db } = await env.freshDb("bench_info", 1);
     const machine = await machineInfo(db, env.cluster.dir);
     const step = async (name: string, fn: () => Promise<PartResult | PartResult[]>) => {
+      await env.settle();
       console.log(`\n▶ ${name} (load ${loadAvg()})`);
       const r = await fn();
       for (const p of Array.isArray(r) ? r : [r]) {

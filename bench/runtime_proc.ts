@@ -28,7 +28,12 @@ function statusKb(pid: number, field: string): number {
 }
 
 /** Knobs passed through to the runtime when set (documented in docs/performance.md). */
-export const PASS_THROUGH = ["AUTOMATIONS_WORKER_CONCURRENCY", "AUTOMATIONS_DB_POOL_SIZE", "AUTOMATIONS_LEASE_SECONDS"];
+export const PASS_THROUGH = [
+  "AUTOMATIONS_WORKER_CONCURRENCY",
+  "AUTOMATIONS_WORKER_POOL_SIZE",
+  "AUTOMATIONS_DB_POOL_SIZE",
+  "AUTOMATIONS_LEASE_SECONDS",
+];
 
 /** "AUTOMATIONS_WORKER_CONCURRENCY=32" for the knobs set in this environment, "" for the defaults. */
 export const knobsSet = (): string =>

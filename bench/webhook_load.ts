@@ -115,8 +115,9 @@ export async function webhookPart(env: BenchEnv, scale: number): Promise<PartRes
     );
     details.push(
       `${CONNECTIONS} connections, ${res.duration.toFixed(1)} s, runtime in a child process (PID ${rt.pid}): ` +
-        `worker concurrency ${process.env.AUTOMATIONS_WORKER_CONCURRENCY ?? "8 (default)"}, pool ${process.env.AUTOMATIONS_DB_POOL_SIZE ?? "10 (default)"} ` +
-        "shared by the HTTP handlers and the worker; 2 s warm-up at 8 connections first.",
+        `worker concurrency ${process.env.AUTOMATIONS_WORKER_CONCURRENCY ?? "32 (default)"} on its own pool of ` +
+        `${process.env.AUTOMATIONS_WORKER_POOL_SIZE ?? "4 (default)"}, HTTP handlers on a pool of ${process.env.AUTOMATIONS_DB_POOL_SIZE ?? "10 (default)"}; ` +
+        "2 s warm-up at 8 connections first.",
       `Requests: ${res.requests.total} sent, ${accepted} accepted (202), ${res.non2xx} non-2xx, ${res.errors} socket errors, ` +
         `${res.timeouts} timeouts; ${created} runs created (${res.requests.sent - created} duplicates; ` +
         `${created - accepted} requests were still in flight when the window closed). ` +
@@ -138,8 +139,8 @@ export async function webhookPart(env: BenchEnv, scale: number): Promise<PartRes
         `after warm-up ${warm.rssMb.toFixed(0)} MB, at the end of the load ${endMem.rssMb.toFixed(0)} MB, ` +
         `after the backlog ${final.rssMb.toFixed(0)} MB; high-water mark (VmHWM) ${final.hwmMb.toFixed(0)} MB. ` +
         `process.memoryUsage() at the end of the load (MB): ${JSON.stringify(usage)}. For scale: plain node idles at ~40 MB, ` +
-        "`node --import tsx` at ~75 MB (the loader thread), and importing @electric-sql/pglite (local/runtime.ts does, " +
-        "even with DATABASE_URL) adds ~43 MB.",
+        "`node --import tsx` at ~75 MB (the loader thread); @electric-sql/pglite (~43 MB) is imported only without DATABASE_URL, " +
+        "so not here.",
     );
   } finally {
     await rt.stop();
