@@ -28,10 +28,12 @@ export function authFromEnv(env: Env): AuthConfig {
   };
 }
 
+/** Supabase's pooler (port 6543, or any pooler.supabase.com host to be safe): no prepared statements there. */
+export const behindPooler = (url: string): boolean => /:6543\//.test(url) || /pooler\.supabase\.com/.test(url);
+
 /** postgres.js for a database URL; behind Supabase's transaction pooler (port 6543) without prepared statements. */
 export function dbFromUrl(url: string, max = 10): Db {
-  const pooled = /:6543\//.test(url) || /pooler\.supabase\.com/.test(url);
-  return createPostgresDb(url, { max, prepare: !pooled, applicationName: "supabase-automations" });
+  return createPostgresDb(url, { max, prepare: !behindPooler(url), applicationName: "supabase-automations" });
 }
 
 export function depsFromEnv(env: Env, opts: { db?: Db; logger?: Logger; kick?: () => void } = {}): AppDeps {
