@@ -6,6 +6,7 @@
 // runtime process's peak RSS (VmHWM), without the load generator's memory.
 import autocannon from "autocannon";
 import type { Db } from "../shared/db/types.ts";
+import { localPoolSize } from "../local/pool_size.ts";
 import { loadAvg, sleep, type BenchEnv } from "./env.ts";
 import { createLogAutomation, createOrg, fastSigner, nextWebhookId, webhookSecret } from "./fixtures.ts";
 import { countersLine, cpuLine, cpuMeter, dbCounters, resetStatements, topStatements, waitSampler } from "./probe.ts";
@@ -116,7 +117,7 @@ export async function webhookPart(env: BenchEnv, scale: number): Promise<PartRes
     details.push(
       `${CONNECTIONS} connections, ${res.duration.toFixed(1)} s, runtime in a child process (PID ${rt.pid}): ` +
         `worker concurrency ${process.env.AUTOMATIONS_WORKER_CONCURRENCY ?? "32 (default)"} on its own pool of ` +
-        `${process.env.AUTOMATIONS_WORKER_POOL_SIZE ?? "4 (default)"}, HTTP handlers on a pool of ${process.env.AUTOMATIONS_DB_POOL_SIZE ?? "10 (default)"}; ` +
+        `${process.env.AUTOMATIONS_WORKER_POOL_SIZE ?? "4 (default)"}, HTTP handlers on a pool of ${process.env.AUTOMATIONS_DB_POOL_SIZE ?? `${localPoolSize()} (default: 2 per core, at least 4)`}; ` +
         "2 s warm-up at 8 connections first.",
       `Requests: ${res.requests.total} sent, ${accepted} accepted (202), ${res.non2xx} non-2xx, ${res.errors} socket errors, ` +
         `${res.timeouts} timeouts; ${created} runs created (${res.requests.sent - created} duplicates; ` +

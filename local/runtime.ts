@@ -19,6 +19,7 @@ import { tickSchedules } from "../shared/triggers/schedule_tick.ts";
 import { localKeys, LOCAL_JWT_SECRET } from "./keys.ts";
 import { createLocalApi } from "./local_api.ts";
 import { migrate, type MigrateResult } from "./migrate.ts";
+import { localPoolSize } from "./pool_size.ts";
 import { createFunctionsServer, listen } from "./server.ts";
 
 export interface RuntimeOptions {
@@ -41,7 +42,7 @@ export interface Runtime {
 /** The database, and the worker's own connections (so HTTP bursts cannot starve it). */
 async function openDb(env: Env, root: string): Promise<{ db: Db; workerDb: Db; label: string }> {
   if (env.DATABASE_URL) {
-    const db = dbFromUrl(env.DATABASE_URL, Number(env.AUTOMATIONS_DB_POOL_SIZE ?? 10));
+    const db = dbFromUrl(env.DATABASE_URL, Number(env.AUTOMATIONS_DB_POOL_SIZE ?? localPoolSize()));
     const workerDb = dbFromUrl(env.DATABASE_URL, Number(env.AUTOMATIONS_WORKER_POOL_SIZE ?? 4));
     const u = new URL(env.DATABASE_URL);
     try {
