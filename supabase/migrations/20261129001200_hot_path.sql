@@ -138,8 +138,8 @@ alter table public.automation_runs set (fillfactor = 70);
 -- v_ids) PostgreSQL plans it again on every call until a generic plan looks
 -- no worse, and for the claim it never did: planning its two statements
 -- against automation_runs' nine indexes cost more than running them (one
--- due run: 1.6 ms per call with fresh plans, 0.6 ms generic; 1,000,000 runs
--- of history). A generic plan does not know p_limit, so it guesses 10 % of
+-- due run, before the commit: 1.6 ms per call with fresh plans, 0.6 ms
+-- generic; 1,000,000 runs of history). A generic plan does not know p_limit, so it guesses 10 % of
 -- the due rows; joining that guess to automation_runs became a hash join
 -- over the whole table (drain of 20,000 runs: 3,600 -> 1,150 runs/s). The
 -- claimed ids are therefore looked up with `id = any (array(...))`, which is
