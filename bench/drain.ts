@@ -12,7 +12,7 @@ import { silentLogger } from "../shared/logger.ts";
 import { loadSettings } from "../shared/settings.ts";
 import { loadAvg, type BenchEnv } from "./env.ts";
 import { createLogAutomation, createOrg } from "./fixtures.ts";
-import { countersLine, cpuLine, cpuMeter, dbCounters, resetStatements, topStatements, waitSampler } from "./probe.ts";
+import { countersLine, cpuLine, cpuMeter, dbCounters, median, resetStatements, topStatements, waitSampler } from "./probe.ts";
 import type { Figure, PartResult } from "./report.ts";
 
 // BENCH_DRAIN_CONCURRENCY="16" runs only some rounds (quick A/B runs).
@@ -22,7 +22,6 @@ const BUDGET_MS = 180_000;
 // on a shared 2-core VM one round can vary by ±15 % from the next.
 const ROUNDS_AT_16 = Number(process.env.BENCH_DRAIN_ROUNDS ?? 3);
 const roundsFor = (c: number) => (c === 16 ? Math.max(1, ROUNDS_AT_16) : 1);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function insertPending(db: Db, automationId: string, n: number, round: string): Promise<void> {
   await db.query("truncate public.automation_runs cascade");

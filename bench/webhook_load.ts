@@ -10,7 +10,7 @@ import type { Db } from "../shared/db/types.ts";
 import { localPoolSize } from "../local/pool_size.ts";
 import { loadAvg, sleep, type BenchEnv } from "./env.ts";
 import { createLogAutomation, createOrg, fastSigner, nextWebhookId, webhookSecret } from "./fixtures.ts";
-import { countersLine, cpuLine, cpuMeter, dbCounters, resetStatements, topStatements, waitSampler } from "./probe.ts";
+import { countersLine, cpuLine, cpuMeter, dbCounters, median, resetStatements, topStatements, waitSampler } from "./probe.ts";
 import type { Figure, PartResult } from "./report.ts";
 import { problemsNote, startRuntimeProc } from "./runtime_proc.ts";
 
@@ -19,7 +19,6 @@ const CONNECTIONS = 32;
 // of 0.6 to 2.4 ms on this VM): the figures are the median of 3 windows
 // (BENCH_WEBHOOK_ROUNDS changes the count).
 const ROUNDS = Math.max(1, Number(process.env.BENCH_WEBHOOK_ROUNDS ?? 3));
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const BACKLOG_BUDGET_MS = 180_000;
 
 async function counts(db: Db): Promise<{ completed: number; open: number; total: number }> {

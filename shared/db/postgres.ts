@@ -85,15 +85,14 @@ class Pool {
 // Bind/Execute) and a fresh parse and plan. Prepared, it is one round trip
 // from the second call on a connection (about half the driver's socket
 // writes in the drain profile, docs/performance.md).
-type Unsafe = (text: string, params: readonly unknown[]) => Promise<unknown>;
-const unsafeQuery = (sql: Sql | TxSql, prepare: boolean): Unsafe => (text, params) =>
-  sql.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare });
+async function runQuery<T>(sql: Sql | TxSql, text: string, params: readonly unknown[], prepare: boolean): Promise<T[]> {
+  return (await sql.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare })) as unknown as T[];
+}
 
 function wrapTx(tx: TxSql, prepare: boolean): Db {
-  const run = unsafeQuery(tx, prepare);
   return {
-    async query<T = Row>(text: string, params: readonly unknown[] = []) {
-      return (await run(text, params)) as T[];
+    query<T = Row>(text: string, params: readonly unknown[] = []) {
+      return runQuery<T>(tx, text, params, prepare);
     },
     async exec(text: string) {
       await tx.unsafe(text).simple();
@@ -109,7 +108,7 @@ export function createPostgresDb(url: string, opts: PostgresOptions = {}): Db {
   const prepare = opts.prepare ?? true;
   return {
     query<T = Row>(text: string, params: readonly unknown[] = []) {
-      return pool.use(async (sql) => (await unsafeQuery(sql, prepare)(text, params)) as T[]);
+      return pool.use((sql) => runQuery<T>(sql, text, params, prepare));
     },
     exec(text: string) {
       return pool.use(async (sql) => {

@@ -141,7 +141,7 @@ describe("save_progress_many", () => {
     expect(await runCount(two.automationId)).toBe(2);
   });
 
-  it("rejects a payload that is not an array with a clear error and writes nothing", async () => {
+  it("rejects a payload that is not an array with a clear error", async () => {
     await expect(t.db.query("select * from automations_engine.save_progress_many('{}'::jsonb)")).rejects.toMatchObject({
       code: "22023",
       message: "save_progress_many expects a JSON array of items, got object",
