@@ -87,6 +87,7 @@ export async function executeRun(run: ClaimedRun, deps: ExecuteDeps): Promise<Ru
     return write({
       runId: run.id,
       attempt: run.attempt,
+      claimToken: run.claim_token,
       steps: unsaved.splice(0),
       outcome,
       leaseSeconds: deps.leaseSeconds,
@@ -192,7 +193,7 @@ async function runStep(
   const onShutdown = () => abort.abort(new RunInterrupted(run.id, "shutdown"));
   deps.signal?.addEventListener("abort", onShutdown, { once: true });
   const beat = setInterval(() => {
-    extendLease(deps.db, run.id, run.attempt, deps.leaseSeconds).then(
+    extendLease(deps.db, run.id, run.attempt, run.claim_token, deps.leaseSeconds).then(
       (ok) => ok || abort.abort(new RunInterrupted(run.id, "lease_lost")),
       (err: unknown) => deps.logger.warn("lease heartbeat failed", { run_id: run.id, error: String(err) }),
     );

@@ -26,6 +26,8 @@ export interface ClaimedRun {
   created_at: Date;
   started_at: Date;
   lease_expires_at: Date;
+  /** The claim's random token: every write for this run is fenced by attempt and token. */
+  claim_token: string;
 }
 
 export type StepStatus = "completed" | "failed" | "skipped" | "waiting";

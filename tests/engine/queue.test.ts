@@ -32,6 +32,13 @@ const step = (i: number, status = "completed", output: unknown = { i }) => ({
   completed_at: new Date().toISOString(),
 }) as const;
 
+/** Claims the given (due) run and returns its claim token. */
+const claimOf = async (runId: string) => {
+  const run = (await claimRuns(t.db, "w", 50, 60)).find((r) => r.id === runId);
+  if (!run) throw new Error(`run ${runId} was not claimed`);
+  return run.claim_token;
+};
+
 describe("enqueue", () => {
   it("creates a pending run with the trigger payload and the current snapshot", async () => {
     const id = await createAutomation(t.db, org, { actions: [{ type: "probe", config: { a: 1 } }] });
@@ -131,7 +138,7 @@ describe("claim", () => {
     const savers = Array.from({ length: 10 }, () => createPostgresDb(t.url, { max: 1 }));
     await Promise.all(
       claimed.map((r, i) =>
-        saveProgress(savers[i % 10]!, { runId: r.id, attempt: r.attempt, steps: [], outcome: i % 4 ? "completed" : "failed", error: "x", leaseSeconds: 60 }),
+        saveProgress(savers[i % 10]!, { runId: r.id, attempt: r.attempt, claimToken: r.claim_token, steps: [], outcome: i % 4 ? "completed" : "failed", error: "x", leaseSeconds: 60 }),
       ),
     );
     await Promise.all(savers.map((c) => c.close?.()));
@@ -162,23 +169,71 @@ describe("fencing and leases", () => {
     const { runId } = await enqueueRun(t.db, { automationId: id, triggerType: "manual" });
     const [first] = (await claimRuns(t.db, "old", 1, 60)).filter((r) => r.id === runId);
     expect(first?.attempt).toBe(1);
-    await saveProgress(t.db, { runId, attempt: 1, steps: [step(0) as never], outcome: null, leaseSeconds: 60 });
+    const old = first!.claim_token;
+    await saveProgress(t.db, { runId, attempt: 1, claimToken: old, steps: [step(0) as never], outcome: null, leaseSeconds: 60 });
     await t.db.query("update automation_runs set lease_expires_at = now() - interval '1 second' where id = $1", [runId]);
     expect(await releaseExpiredLeases(t.db)).toBeGreaterThanOrEqual(1);
     const second = (await claimRuns(t.db, "new", 10, 60)).find((r) => r.id === runId);
     expect(second?.attempt).toBe(2);
+    const cur = second!.claim_token;
+    expect(cur).not.toBe(old);
 
     // The old worker wakes up: every write is refused.
-    expect(await saveProgress(t.db, { runId, attempt: 1, steps: [step(1) as never], outcome: "completed", leaseSeconds: 60 })).toBeNull();
-    expect(await extendLease(t.db, runId, 1, 60)).toBe(false);
-    expect(await releaseRun(t.db, runId, 1)).toBe(false);
+    expect(await saveProgress(t.db, { runId, attempt: 1, claimToken: old, steps: [step(1) as never], outcome: "completed", leaseSeconds: 60 })).toBeNull();
+    expect(await extendLease(t.db, runId, 1, old, 60)).toBe(false);
+    expect(await releaseRun(t.db, runId, 1, old)).toBe(false);
     expect((await stepRows(t.db, runId)).map((s) => s.step_index)).toEqual([0]);
     expect((await runRow(t.db, runId)).status).toBe("running");
 
     // A completed step is never overwritten, even by the owner.
-    await saveProgress(t.db, { runId, attempt: 2, steps: [step(0, "failed") as never], outcome: null, leaseSeconds: 60 });
+    await saveProgress(t.db, { runId, attempt: 2, claimToken: cur, steps: [step(0, "failed") as never], outcome: null, leaseSeconds: 60 });
     expect((await stepRows(t.db, runId))[0]!.status).toBe("completed");
-    expect(await saveProgress(t.db, { runId, attempt: 2, steps: [step(1) as never], outcome: "completed", leaseSeconds: 60 })).toBe("completed");
+    expect(await saveProgress(t.db, { runId, attempt: 2, claimToken: cur, steps: [step(1) as never], outcome: "completed", leaseSeconds: 60 })).toBe("completed");
+  });
+
+  it("a claim lost in a crash (same attempt handed out again) fences the first holder by its token", async () => {
+    const id = await createAutomation(t.db, org, { actions: [{ type: "p" }, { type: "p" }] });
+    const { runId } = await enqueueRun(t.db, { automationId: id, triggerType: "manual" });
+    const first = (await claimRuns(t.db, "a", 50, 60)).find((r) => r.id === runId)!;
+    // What recovery leaves when the claim's asynchronous commit never reached
+    // the disk: the row as it was before the claim.
+    await t.db.query(
+      `update automation_runs set status = 'pending', attempt = attempt - 1, started_at = null,
+              lease_expires_at = null, locked_by = null, claim_token = null where id = $1`,
+      [runId],
+    );
+    const second = (await claimRuns(t.db, "b", 50, 60)).find((r) => r.id === runId)!;
+    expect(second.attempt).toBe(first.attempt); // the attempt alone cannot tell them apart
+    expect(second.claim_token).not.toBe(first.claim_token);
+
+    const a = { runId, attempt: first.attempt, claimToken: first.claim_token, leaseSeconds: 60 };
+    expect(await saveProgress(t.db, { ...a, steps: [step(0, "completed", { by: "a" }) as never], outcome: null })).toBeNull();
+    expect(await extendLease(t.db, runId, first.attempt, first.claim_token, 60)).toBe(false);
+    expect(await releaseRun(t.db, runId, first.attempt, first.claim_token)).toBe(false);
+    expect(await stepRows(t.db, runId)).toEqual([]);
+
+    const b = { runId, attempt: second.attempt, claimToken: second.claim_token, leaseSeconds: 60 };
+    expect(await extendLease(t.db, runId, second.attempt, second.claim_token, 60)).toBe(true);
+    expect(await saveProgress(t.db, { ...b, steps: [step(0, "completed", { by: "b" }) as never, step(1) as never], outcome: "completed" })).toBe("completed");
+    expect((await stepRows(t.db, runId)).map((s) => s.output)).toEqual([{ by: "b" }, { i: 1 }]);
+  });
+
+  it("claim_runs commits without waiting for the WAL flush, in its own transaction only", async () => {
+    const one = createPostgresDb(t.url, { max: 1 });
+    try {
+      await one.query("set synchronous_commit = on"); // the test cluster's default is off
+      const modes = await one.transaction(async (tx) => {
+        const show = async () => (await tx.query<{ synchronous_commit: string }>("show synchronous_commit"))[0]!.synchronous_commit;
+        const before = await show();
+        await tx.query("select * from automations_engine.claim_runs('w', 0, 60)");
+        return [before, await show()];
+      });
+      expect(modes).toEqual(["on", "off"]);
+      // The same connection's next transaction is durable again.
+      expect((await one.query<{ synchronous_commit: string }>("show synchronous_commit"))[0]!.synchronous_commit).toBe("on");
+    } finally {
+      await one.close?.();
+    }
   });
 
   it("a run whose worker keeps dying ends failed at the attempt cap with a clear error", async () => {
@@ -209,8 +264,8 @@ describe("retry backoff", () => {
   it("a retryable failure goes back to pending at now + backoff; the last one fails the run", async () => {
     const id = await createAutomation(t.db, org, { max_attempts: 2, retry_backoff_seconds: 30 });
     const { runId } = await enqueueRun(t.db, { automationId: id, triggerType: "manual" });
-    await claimRuns(t.db, "w", 50, 60);
-    const st = await saveProgress(t.db, { runId, attempt: 1, steps: [], outcome: "failed", error: "boom", retryable: true, leaseSeconds: 60 });
+    const claimToken = await claimOf(runId);
+    const st = await saveProgress(t.db, { runId, attempt: 1, claimToken, steps: [], outcome: "failed", error: "boom", retryable: true, leaseSeconds: 60 });
     expect(st).toBe("pending");
     const r = await runRow(t.db, runId);
     expect(r.error_message).toMatch(/^attempt 1 of 2 failed: boom \(retrying at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)$/);
@@ -219,21 +274,19 @@ describe("retry backoff", () => {
     expect(wait).toBeGreaterThan(21);
     expect(wait).toBeLessThanOrEqual(38);
     await t.db.query("update automation_runs set run_at = now() where id = $1", [runId]);
-    await claimRuns(t.db, "w", 50, 60);
-    expect(await saveProgress(t.db, { runId, attempt: 2, steps: [], outcome: "failed", error: "boom again", retryable: true, leaseSeconds: 60 })).toBe("failed");
+    expect(await saveProgress(t.db, { runId, attempt: 2, claimToken: await claimOf(runId), steps: [], outcome: "failed", error: "boom again", retryable: true, leaseSeconds: 60 })).toBe("failed");
     expect(await runRow(t.db, runId)).toMatchObject({ status: "failed", error_message: "boom again", failed_attempts: 2 });
   });
 
   it("a receiver's Retry-After pushes the retry later; a step's own retry policy overrides the automation's", async () => {
     const id = await createAutomation(t.db, org, { max_attempts: 5, retry_backoff_seconds: 1 });
     const { runId } = await enqueueRun(t.db, { automationId: id, triggerType: "manual" });
-    await claimRuns(t.db, "w", 50, 60);
+    const claimToken = await claimOf(runId);
     const later = new Date(Date.now() + 600_000);
-    await saveProgress(t.db, { runId, attempt: 1, steps: [], outcome: "failed", error: "429", retryable: true, runAt: later, leaseSeconds: 60 });
+    await saveProgress(t.db, { runId, attempt: 1, claimToken, steps: [], outcome: "failed", error: "429", retryable: true, runAt: later, leaseSeconds: 60 });
     expect(Math.abs((await runRow(t.db, runId)).run_at.getTime() - later.getTime())).toBeLessThan(1000);
     await t.db.query("update automation_runs set run_at = now() where id = $1", [runId]);
-    await claimRuns(t.db, "w", 50, 60);
     // The step allows only 2 attempts: this second failure is final although the automation allows 5.
-    expect(await saveProgress(t.db, { runId, attempt: 2, steps: [], outcome: "failed", error: "again", retryable: true, maxAttempts: 2, leaseSeconds: 60 })).toBe("failed");
+    expect(await saveProgress(t.db, { runId, attempt: 2, claimToken: await claimOf(runId), steps: [], outcome: "failed", error: "again", retryable: true, maxAttempts: 2, leaseSeconds: 60 })).toBe("failed");
   });
 });

@@ -45,6 +45,7 @@ async function claimed(n: number, automationId?: string): Promise<{ automationId
 const done = (r: ClaimedRun, extra: Partial<Progress> = {}): Progress => ({
   runId: r.id,
   attempt: r.attempt,
+  claimToken: r.claim_token,
   steps: [step(0)],
   outcome: "completed",
   result: { run: r.id },
@@ -122,7 +123,7 @@ describe("save_progress_many", () => {
   it("takes the same run twice in one batch the slow way: one save wins, the other is fenced", async () => {
     const { runs } = await claimed(2);
     const [a, b] = runs as [ClaimedRun, ClaimedRun];
-    const item = (r: ClaimedRun, result: unknown) => ({ run_id: r.id, attempt: r.attempt, steps: [step(0)], outcome: "completed", result });
+    const item = (r: ClaimedRun, result: unknown) => ({ run_id: r.id, attempt: r.attempt, claim_token: r.claim_token, steps: [step(0)], outcome: "completed", result });
     const rows = await t.db.query<{ run_id: string; status: string | null }>(
       "select run_id, status from automations_engine.save_progress_many($1::jsonb)",
       [JSON.stringify([item(a, { first: true }), item(a, { second: true }), item(b, {})])],

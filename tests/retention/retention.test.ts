@@ -123,7 +123,7 @@ describe("retention", () => {
         const claimed = await timed(during ? lat.claim : [], () => claimRuns(live, "retention-test", 5, 30));
         for (const run of claimed) {
           await timed(during ? lat.complete : [], () =>
-            saveProgress(live, { runId: run.id, attempt: run.attempt, steps: [], outcome: "completed", leaseSeconds: 30 }));
+            saveProgress(live, { runId: run.id, attempt: run.attempt, claimToken: run.claim_token, steps: [], outcome: "completed", leaseSeconds: 30 }));
         }
       }
     })();

@@ -1,13 +1,13 @@
 // Heartbeats, graceful release and the reaper for dead workers.
 import type { Db } from "../../db/types.ts";
 
-export async function extendLease(db: Db, runId: string, attempt: number, leaseSeconds: number): Promise<boolean> {
-  const rows = await db.query("select automations_engine.extend_lease($1, $2, $3) as ok", [runId, attempt, leaseSeconds]);
+export async function extendLease(db: Db, runId: string, attempt: number, claimToken: string, leaseSeconds: number): Promise<boolean> {
+  const rows = await db.query("select automations_engine.extend_lease($1, $2, $3, $4) as ok", [runId, attempt, claimToken, leaseSeconds]);
   return rows[0]?.ok === true;
 }
 
-export async function releaseRun(db: Db, runId: string, attempt: number): Promise<boolean> {
-  const rows = await db.query("select automations_engine.release_run($1, $2) as ok", [runId, attempt]);
+export async function releaseRun(db: Db, runId: string, attempt: number, claimToken: string): Promise<boolean> {
+  const rows = await db.query("select automations_engine.release_run($1, $2, $3) as ok", [runId, attempt, claimToken]);
   return rows[0]?.ok === true;
 }
 

@@ -5,6 +5,8 @@ import type { Outcome, RunStatus, StepRecord } from "../types.ts";
 export interface Progress {
   runId: string;
   attempt: number;
+  /** The claim's token (ClaimedRun.claim_token): with the attempt, the fence. */
+  claimToken: string;
   steps: StepRecord[];
   outcome: Outcome;
   error?: string | null;
@@ -21,10 +23,11 @@ export interface Progress {
 /** The run's new status, or null when this attempt no longer owns the run. */
 export async function saveProgress(db: Db, p: Progress): Promise<RunStatus | null> {
   const [row] = await db.query<{ status: RunStatus | null }>(
-    "select automations_engine.save_progress($1, $2, $3::jsonb, $4, $5, $6, $7::jsonb, $8, $9, $10, $11) as status",
+    "select automations_engine.save_progress($1, $2, $3, $4::jsonb, $5, $6, $7, $8::jsonb, $9, $10, $11, $12) as status",
     [
       p.runId,
       p.attempt,
+      p.claimToken,
       JSON.stringify(p.steps),
       p.outcome,
       p.error ?? null,
@@ -52,6 +55,7 @@ export async function saveProgressMany(db: Db, items: readonly Progress[]): Prom
         items.map((p) => ({
           run_id: p.runId,
           attempt: p.attempt,
+          claim_token: p.claimToken,
           steps: p.steps,
           outcome: p.outcome,
           error: p.error ?? null,
