@@ -50,7 +50,7 @@ export async function drainPart(env: BenchEnv, scale: number): Promise<PartResul
   const figures: Figure[] = [];
   const details: string[] = [
     `${n.toLocaleString("en-US")} pending runs per round (bulk insert, then \`analyze\` + \`checkpoint\`), ` +
-      "one `log` step each; `Worker.drain` with `batchSize` = concurrency (the default) and a pool of concurrency + 1 connections; " +
+      "one `log` step each; `Worker.drain` with the default `batchSize` (= concurrency, at most 16) and a pool of concurrency + 1 connections; " +
       `save batches of up to ${process.env.BENCH_SAVE_BATCH ?? "64 (the default)"} runs per commit.`,
   ];
 

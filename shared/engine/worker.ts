@@ -17,7 +17,13 @@ export interface WorkerOptions extends Omit<ExecuteDeps, "signal"> {
   workerId?: string;
   /** Runs executed at the same time. */
   concurrency?: number;
-  /** Upper bound on runs claimed per query. */
+  /**
+   * Upper bound on runs claimed per query (default: concurrency, at most 16).
+   * A claim's cost is per run (a new row version with six index entries,
+   * 50-70 µs at 1 M runs of history), so a batch of 16 keeps each claim near
+   * 1-2 ms and lets the first runs start sooner; a worker with more free
+   * slots claims again at once.
+   */
   batchSize?: number;
   /** Sleep between polls when idle and nothing woke us. */
   pollIntervalMs?: number;
@@ -45,6 +51,8 @@ export interface WorkerStats {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Default upper bound on runs per claim (see WorkerOptions.batchSize). */
+const DEFAULT_MAX_BATCH = 16;
 
 export class Worker {
   readonly id: string;
@@ -74,7 +82,7 @@ export class Worker {
   constructor(private readonly opts: WorkerOptions) {
     this.id = opts.workerId ?? `worker-${randomUUID().slice(0, 8)}`;
     this.concurrency = Math.max(1, opts.concurrency ?? 8);
-    this.batchSize = Math.max(1, Math.min(opts.batchSize ?? this.concurrency, this.concurrency));
+    this.batchSize = Math.max(1, Math.min(opts.batchSize ?? DEFAULT_MAX_BATCH, this.concurrency));
     this.saves = new ProgressBatcher(opts.db, { maxBatch: opts.saveBatchSize ?? 64, maxInFlight: opts.savesInFlight ?? 2 });
   }
 
@@ -217,7 +225,7 @@ export class Worker {
       .then((status) => this.count(status))
       .catch(async (err: unknown) => {
         if (err instanceof RunInterrupted && err.reason === "shutdown") {
-          await releaseRun(this.opts.db, run.id, run.attempt).catch(() => false);
+          await releaseRun(this.opts.db, run.id, run.attempt, run.claim_token).catch(() => false);
           this.stats.requeued++;
         } else if (err instanceof RunInterrupted) {
           this.stats.lost++;
