@@ -1,0 +1,84 @@
+// The worker's statements keep their index plans when they were first
+// planned on a small table. A backend caches the plans of a PL/pgSQL
+// function's statements (claim_runs even forces one generic plan per
+// backend). Planned while automation_runs held a few rows, the claim's
+// lookup of the claimed ids became a sequential scan with hash joins over
+// every automation and snapshot, and it stayed one as the table grew (the
+// webhook bench: 2.9 ms per claim at 40,000 runs). The plans are read here
+// the way PostgreSQL executes them: auto_explain, nested statements, sent to
+// this connection as notices.
+import postgres from "postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { enqueueRun } from "../../shared/engine/sql/enqueue.ts";
+import { createAutomation } from "../helpers/automations.ts";
+import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
+import { createOrg } from "../helpers/fixtures.ts";
+
+let t: TestDatabase;
+let automationId: string;
+
+beforeAll(async () => {
+  t = await createTestDatabase({ max: 2 });
+  const org = await createOrg(t.db, "Plans");
+  automationId = await createAutomation(t.db, org, { actions: [{ type: "p" }] });
+});
+afterAll(() => t.drop());
+
+/** One worker-like connection that receives the plan of every statement it runs. */
+async function explainedConnection() {
+  const plans: string[] = [];
+  const sql = postgres(t.url, { max: 1, onnotice: (n) => plans.push(String(n.message)) });
+  await sql`load 'auto_explain'`;
+  await sql`set auto_explain.log_min_duration = 0`;
+  await sql`set auto_explain.log_nested_statements = on`;
+  await sql`set auto_explain.log_level = notice`;
+  return { sql, plans };
+}
+
+/** Claims what is due and saves it: one completed, the rest failed (the one-by-one path). */
+async function claimAndSave(sql: postgres.Sql) {
+  const runs = await sql<{ id: string; attempt: number; claim_token: string }[]>`
+    select id, attempt, claim_token from automations_engine.claim_runs('plans', 50, 60)`;
+  const items = runs.map((r, i) => ({
+    run_id: r.id,
+    attempt: r.attempt,
+    claim_token: r.claim_token,
+    steps: [],
+    outcome: i === 0 ? "completed" : "failed",
+    error: "planned failure",
+  }));
+  const saved = await sql.unsafe<{ status: string }[]>(
+    "select status from automations_engine.save_progress_many($1::text::jsonb)",
+    [JSON.stringify(items)],
+  );
+  return { claimed: runs.length, saved: saved.map((s) => s.status) };
+}
+
+describe("plans of the worker's statements", () => {
+  it("claim_runs and save_progress_many read automation_runs by index, also when first planned on a near-empty table", async () => {
+    const { sql, plans } = await explainedConnection();
+    try {
+      // First claim and save while the table holds 3 runs: the plans are made now.
+      for (let i = 0; i < 3; i++) await enqueueRun(t.db, { automationId, triggerType: "manual" });
+      expect(await claimAndSave(sql)).toEqual({ claimed: 3, saved: ["completed", "failed", "failed"] });
+
+      // The table grows (no ANALYZE, so nothing invalidates the cached plans).
+      await t.db.query(
+        `insert into automation_runs (org_id, automation_id, trigger_type, version_id, status, completed_at)
+         select a.org_id, a.id, 'manual', a.current_version_id, 'completed', now()
+           from automations a, generate_series(1, 5000) where a.id = $1`,
+        [automationId],
+      );
+      for (let i = 0; i < 3; i++) await enqueueRun(t.db, { automationId, triggerType: "manual" });
+      plans.length = 0;
+      expect(await claimAndSave(sql)).toEqual({ claimed: 3, saved: ["completed", "failed", "failed"] });
+
+      const engine = plans.filter((p) => /claim_token|run_count|array_agg/.test(p));
+      expect(engine.length).toBeGreaterThan(0);
+      const scans = engine.filter((p) => /Seq Scan on automation_runs|Seq Scan on automation_versions/.test(p));
+      expect(scans).toEqual([]);
+    } finally {
+      await sql.end();
+    }
+  });
+});
