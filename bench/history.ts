@@ -140,31 +140,39 @@ export async function historyPart(env: BenchEnv, scale: number): Promise<PartRes
   const claimSql = "select * from automations_engine.claim_runs($1, $2, $3)";
   await resetStatements(db, env.profile);
   const empty = median(await timed(RUNS, () => db.query(claimSql, ["bench-claim", 16, 60])));
-  const addDue = (i: number) =>
+  // n new due runs, each of a different active automation (chosen at random).
+  const addDue = (tag: string, n: number) =>
     db.query(
       `insert into public.automation_runs (org_id, automation_id, trigger_type, trigger_payload, idempotency_key, version_id, max_attempts, run_at)
        select a.org_id, a.id, 'webhook', jsonb_build_object('n', g), 'claim:' || $1 || ':' || g, a.current_version_id, 3, now() - interval '1 second'
          from (select id, org_id, current_version_id, row_number() over (order by random()) as rn
                  from public.automations where status = 'active') a
-         join generate_series(1, 100) g on g = a.rn`,
-      [`${Date.now()}:${i}`],
+         join generate_series(1, $2::int) g on g = a.rn`,
+      [`${Date.now()}:${tag}`, n],
     );
   const finish = () =>
     db.query(
       `update public.automation_runs set status = 'completed', completed_at = now(), lease_expires_at = null, locked_by = null
         where locked_by = 'bench-claim' and status = 'running'`,
     );
+  const clearDue = () => db.query("update public.automation_runs set status = 'completed' where status = 'pending' and run_at <= now()");
+  // A queue in its steady state: 100 runs are due; each claim takes `limit`
+  // of them, which are then completed and replaced by as many new due runs.
+  // So each claim steps over the index entries its predecessor left behind,
+  // as a worker's claims do, and not over runs the bench itself removed.
   const claimDue = async (limit: number) => {
     const out: number[] = [];
+    await clearDue();
+    await addDue(`${limit}:start`, 100);
     for (let i = 0; i < RUNS + 2; i++) {
-      await addDue(i);
       const t = performance.now();
       const got = await db.query(claimSql, ["bench-claim", limit, 60]);
       out.push(performance.now() - t);
       if (got.length !== limit) throw new Error(`claim_runs returned ${got.length} of the ${limit} asked for (100 due)`);
       await finish();
-      await db.query("update public.automation_runs set status = 'completed' where status = 'pending' and run_at <= now()");
+      await addDue(`${limit}:${i}`, limit);
     }
+    await clearDue();
     return median(out.slice(2));
   };
   // The worker claims at most its free slots per call (Worker batchSize, at
@@ -187,11 +195,11 @@ export async function historyPart(env: BenchEnv, scale: number): Promise<PartRes
       `limit 100: ${hundred.toFixed(2)} ms (${((hundred / 100) * 1000).toFixed(0)} µs per run).`,
   );
   if (empty > CLAIM_TARGET_MS || one > CLAIM_TARGET_MS || batch > CLAIM_TARGET_MS) {
-    await addDue(999);
+    await addDue("explain", 100);
     const dueSql = `select r.id from public.automation_runs r where r.status = 'pending' and r.run_at <= now()
                      order by r.run_at limit 100 for update skip locked`;
     details.push(block("EXPLAIN of claim_runs' due-run scan, 100 due (rolled back)", await rolledBack(db, (tx) => explain(tx, dueSql))));
-    await db.query("update public.automation_runs set status = 'completed' where status = 'pending' and run_at <= now()");
+    await clearDue();
   }
   if (env.profile) details.push(await topStatements(db, RUNS * 3 + 6, "claim call"));
   return { part: "history", load: `${load0} / ${loadAvg()}`, seconds: (performance.now() - t0) / 1000, figures, details };
