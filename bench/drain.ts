@@ -50,7 +50,7 @@ export async function drainPart(env: BenchEnv, scale: number): Promise<PartResul
   const figures: Figure[] = [];
   const details: string[] = [
     `${n.toLocaleString("en-US")} pending runs per round (bulk insert, then \`analyze\` + \`checkpoint\`), ` +
-      "one `log` step each; `Worker.drain` with the default `batchSize` (= concurrency, at most 16) and a pool of concurrency + 1 connections; " +
+      `one \`log\` step each; \`Worker.drain\` with \`batchSize\` ${process.env.BENCH_CLAIM_BATCH ?? "the default (= concurrency, at most 16)"} and a pool of concurrency + 1 connections; ` +
       `save batches of up to ${process.env.BENCH_SAVE_BATCH ?? "64 (the default)"} runs per commit.`,
   ];
 
@@ -72,6 +72,7 @@ export async function drainPart(env: BenchEnv, scale: number): Promise<PartResul
         // BENCH_SAVE_BATCH=1 records each run in its own commit (the engine before batching), for A/B runs.
         ...(process.env.BENCH_SAVE_BATCH ? { saveBatchSize: Number(process.env.BENCH_SAVE_BATCH) } : {}),
         ...(process.env.BENCH_SAVE_IN_FLIGHT ? { savesInFlight: Number(process.env.BENCH_SAVE_IN_FLIGHT) } : {}),
+        ...(process.env.BENCH_CLAIM_BATCH ? { batchSize: Number(process.env.BENCH_CLAIM_BATCH) } : {}),
       });
       await resetStatements(db, env.profile);
       const counters = await dbCounters(db);
