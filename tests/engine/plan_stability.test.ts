@@ -81,4 +81,35 @@ describe("plans of the worker's statements", () => {
       await sql.end();
     }
   });
+
+  it("enqueue, the reaper and retention read the run tables by index, also when first planned on a near-empty table", async () => {
+    const { sql, plans } = await explainedConnection();
+    const calls = async () => {
+      await sql`select * from automations_engine.enqueue(${automationId}::uuid, 'manual', '{}'::jsonb, null, null, false)`;
+      await sql`select automations_engine.release_expired_leases(500)`;
+      await sql`select automations_engine.prune_runs(1000)`;
+    };
+    try {
+      // Five calls while the tables are small: plans are custom first, then
+      // PostgreSQL may settle on a generic one.
+      for (let i = 0; i < 6; i++) await calls();
+      await t.db.query(
+        `with runs as (
+           insert into automation_runs (org_id, automation_id, trigger_type, version_id, status, completed_at)
+           select a.org_id, a.id, 'manual', a.current_version_id, 'completed', now()
+             from automations a, generate_series(1, 5000) where a.id = $1
+           returning id, org_id)
+         insert into automation_run_steps (run_id, step_index, org_id, action_type, status, attempt, started_at, completed_at)
+         select id, 0, org_id, 'p', 'completed', 1, now(), now() from runs`,
+        [automationId],
+      );
+      plans.length = 0;
+      await calls();
+      const scans = plans.filter((p) => /Seq Scan on automation_run/.test(p));
+      expect(plans.length).toBeGreaterThan(0);
+      expect(scans).toEqual([]);
+    } finally {
+      await sql.end();
+    }
+  });
 });
