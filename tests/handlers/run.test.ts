@@ -1,6 +1,6 @@
 // automations-run through its handler on a real PostgreSQL: the request acts
 // as the signed-in user, so RLS decides which automations they may run.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Worker } from "../../shared/engine/worker.ts";
 import { createRunHandler } from "../../shared/handlers/run.ts";
 import type { Handler } from "../../shared/http/route.ts";
@@ -26,6 +26,12 @@ beforeAll(async () => {
   token = await userJwt(alice.claims);
   active = await createAutomation(t.db, a, { actions: [{ type: "probe", name: "first" }] });
   handler = createRunHandler(appDeps(t.db));
+});
+// Each test that starts a worker registers only its own actions: let that
+// worker finish its drain before the next test enqueues, or it may claim the
+// next test's run and fail it with "unknown action type".
+afterEach(async () => {
+  await Promise.allSettled(drains.splice(0));
 });
 afterAll(async () => {
   await Promise.allSettled(drains);
