@@ -7,10 +7,10 @@
 // PostgREST would run `rpc('run_automation')`, so RLS decides what the user
 // may run; this handler holds no authorization logic of its own.
 // Browsers call it through supabase-js `functions.invoke`, hence CORS.
-import { isTerminal } from "../engine/types.ts";
 import { z } from "zod";
 import { asUser, type JwtClaims } from "../db/as_user.ts";
 import type { Db } from "../db/types.ts";
+import { isTerminal } from "../engine/types.ts";
 import { json, parseJsonText, readBody } from "../http/body.ts";
 import { badRequest, notFound } from "../http/errors.ts";
 import { createUserJwtVerifier } from "../http/jwt.ts";

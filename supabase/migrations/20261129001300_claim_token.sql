@@ -246,7 +246,7 @@ as $$
 declare
   v_item jsonb;
   v_done uuid[];
-  v_slow uuid[] := '{}';
+  v_slow_finished uuid[] := '{}';
   v_ids uuid[];
   v_starts timestamptz[];
 begin
@@ -333,15 +333,15 @@ begin
       (v_item ->> 'backoff_seconds')::integer,
       false);
     if status in ('completed', 'failed') then
-      v_slow := v_slow || run_id;
+      v_slow_finished := v_slow_finished || run_id;
     end if;
     return next;
   end loop;
 
   -- run_count / last_run_at: one ordered update per automation for the batch.
-  if cardinality(v_slow) > 0 then
+  if cardinality(v_slow_finished) > 0 then
     select v_ids || array_agg(r.automation_id), v_starts || array_agg(r.started_at) into v_ids, v_starts
-      from public.automation_runs r where r.id = any (v_slow);
+      from public.automation_runs r where r.id = any (v_slow_finished);
   end if;
   if cardinality(v_ids) > 0 then
     perform automations_engine.count_finished_runs(v_ids, v_starts);

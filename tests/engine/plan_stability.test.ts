@@ -90,8 +90,8 @@ describe("plans of the worker's statements", () => {
       await sql`select automations_engine.prune_runs(1000)`;
     };
     try {
-      // Five calls while the tables are small: plans are custom first, then
-      // PostgreSQL may settle on a generic one.
+      // Six calls while the tables are small: the first five plans are custom,
+      // from the sixth PostgreSQL may settle on a generic one.
       for (let i = 0; i < 6; i++) await calls();
       await t.db.query(
         `with runs as (
