@@ -39,6 +39,14 @@ export interface Runtime {
   stop(): Promise<void>;
 }
 
+/** An optional whole-number setting; undefined when unset. */
+function positiveInt(env: Env, name: string): number | undefined {
+  const v = env[name];
+  if (v === undefined || v === "") return undefined;
+  if (!/^[1-9][0-9]*$/.test(v)) throw new Error(`${name} must be a whole number of at least 1, not "${v}"`);
+  return Number(v);
+}
+
 /** The database, and the worker's own connections (so HTTP bursts cannot starve it). */
 async function openDb(env: Env, root: string): Promise<{ db: Db; workerDb: Db; label: string }> {
   if (env.DATABASE_URL) {
@@ -97,7 +105,12 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
 
     const server: Server = createFunctionsServer(
       {
-        "automations-webhook": createWebhookHandler(deps),
+        "automations-webhook": createWebhookHandler(deps, {
+          enqueue: {
+            maxBatch: positiveInt(env, "AUTOMATIONS_WEBHOOK_BATCH"),
+            maxInFlight: positiveInt(env, "AUTOMATIONS_WEBHOOK_BATCHES_IN_FLIGHT"),
+          },
+        }),
         "automations-schedule-tick": createScheduleTickHandler(deps),
         "automations-event": createEventHandler(deps),
         "automations-worker": createWorkerHandler(deps),

@@ -25,7 +25,7 @@ export interface ExecuteDeps {
   getAction: (type: string) => ActionDefinition<unknown> | undefined;
   /** Aborted when the worker shuts down: the run is handed back, not failed. */
   signal?: AbortSignal;
-  /** How progress is recorded; the worker batches saves (ProgressBatcher). Default: one save_progress call. */
+  /** How progress is recorded; the worker batches saves (shared/db/batcher.ts). Default: one save_progress call. */
   saveProgress?: (p: Progress) => Promise<RunStatus | null>;
   /** Called when the attempt's last write (completed, failed or wait) is issued: no action runs after it. */
   onFinishing?: () => void;

@@ -8,9 +8,10 @@
 import { randomUUID } from "node:crypto";
 import { setMaxListeners } from "node:events";
 import { executeRun, RunInterrupted, type ExecuteDeps } from "./execute_run.ts";
-import { ProgressBatcher } from "./progress_batcher.ts";
+import { Batcher } from "../db/batcher.ts";
 import { claimRuns } from "./sql/claim.ts";
 import { releaseExpiredLeases, releaseRun } from "./sql/leases.ts";
+import { saveProgress, saveProgressMany, type Progress } from "./sql/save_progress.ts";
 import type { ClaimedRun, RunStatus } from "./types.ts";
 
 export interface WorkerOptions extends Omit<ExecuteDeps, "signal"> {
@@ -77,13 +78,18 @@ export class Worker {
   private lastReap = 0;
   private loopDone: Promise<void> | null = null;
   private unlisten: (() => Promise<void>) | null = null;
-  private readonly saves: ProgressBatcher;
+  /** The worker's saves, grouped: one save_progress_many call and one commit for the runs that finish while a save is in flight. */
+  private readonly saves: Batcher<Progress, RunStatus | null>;
 
   constructor(private readonly opts: WorkerOptions) {
     this.id = opts.workerId ?? `worker-${randomUUID().slice(0, 8)}`;
     this.concurrency = Math.max(1, opts.concurrency ?? 8);
     this.batchSize = Math.max(1, Math.min(opts.batchSize ?? DEFAULT_MAX_BATCH, this.concurrency));
-    this.saves = new ProgressBatcher(opts.db, { maxBatch: opts.saveBatchSize ?? 64, maxInFlight: opts.savesInFlight ?? 2 });
+    this.saves = new Batcher(
+      (p) => saveProgress(opts.db, p),
+      (ps) => saveProgressMany(opts.db, ps),
+      { maxBatch: opts.saveBatchSize ?? 64, maxInFlight: opts.savesInFlight ?? 2 },
+    );
   }
 
   /** Something was enqueued: claim now instead of at the next poll. */
@@ -219,7 +225,7 @@ export class Worker {
     const p = executeRun(run, {
       ...this.opts,
       signal: this.shutdown.signal,
-      saveProgress: this.opts.saveProgress ?? this.saves.save,
+      saveProgress: this.opts.saveProgress ?? this.saves.call,
       onFinishing: finishing,
     })
       .then((status) => this.count(status))

@@ -4,10 +4,13 @@
 // Every check happens before the enqueue: a rejected request writes nothing.
 // The automation and its secrets are cached per handler (one statement per
 // delivery); the enqueue re-checks them, so rotation and pausing act at once.
+// Deliveries that arrive while earlier ones are being written are enqueued
+// together, one statement and one commit for all (triggers/webhook_enqueue.ts).
 import { badRequest, notFound, unavailable, unsupportedMediaType } from "../http/errors.ts";
 import { json, parseJsonText, readBody } from "../http/body.ts";
 import { allowMethods, handle, pathParam, UUID_RE, type Handler } from "../http/route.ts";
 import type { AppDeps } from "../runtime/deps.ts";
+import { webhookEnqueuer, type WebhookEnqueueOptions } from "../triggers/webhook_enqueue.ts";
 import { verifySignature } from "../triggers/webhook_signature.ts";
 
 const NOT_FOUND = "no active webhook automation with this id (unknown, not active, or without a signing secret)";
@@ -52,6 +55,11 @@ export interface WebhookCacheOptions {
   maxEntries?: number;
 }
 
+export interface WebhookHandlerOptions extends WebhookCacheOptions {
+  /** How concurrent deliveries are grouped into one enqueue call. */
+  enqueue?: WebhookEnqueueOptions;
+}
+
 /**
  * Targets (automation + valid secrets) by automation id. Reusing one is safe
  * because the enqueue re-checks it in the same statement (webhook_enqueue:
@@ -86,8 +94,9 @@ function targetCache(deps: AppDeps, opts: WebhookCacheOptions) {
   };
 }
 
-export function createWebhookHandler(deps: AppDeps, cacheOpts: WebhookCacheOptions = {}): Handler {
-  const targets = targetCache(deps, cacheOpts);
+export function createWebhookHandler(deps: AppDeps, opts: WebhookHandlerOptions = {}): Handler {
+  const targets = targetCache(deps, opts);
+  const enqueue = webhookEnqueuer(deps.db, opts.enqueue);
   return handle(deps.logger, "automations-webhook", async (req) => {
     allowMethods(req, "POST");
     const id = pathParam(req, "automations-webhook");
@@ -111,18 +120,20 @@ export function createWebhookHandler(deps: AppDeps, cacheOpts: WebhookCacheOptio
       verifySignature(raw, req.headers, target.secrets);
     }
 
-    const payload = parseBody(raw, kind);
+    const payloadJson = JSON.stringify(parseBody(raw, kind));
     const webhookId = req.headers.get("webhook-id")!;
     if (webhookId.length > 255) throw badRequest("webhook-id is longer than 255 characters");
     // One statement: re-check the target and enqueue. `stale`: the secrets
     // were rotated or the automation changed since we cached it; look it up
     // again and verify against what is current (at most twice more).
     for (let attempt = 0; ; attempt++) {
-      const [row] = await deps.db.query<{ run_id: string | null; created: boolean; stale: boolean }>(
-        "select run_id, created, stale from automations_engine.webhook_enqueue($1, $2::text::timestamptz, $3::jsonb, $4)",
-        [target.automation_id, target.rotated_at, JSON.stringify(payload), `webhook:${webhookId}`],
-      );
-      if (row && !row.stale && row.run_id) {
+      const row = await enqueue({
+        automationId: target.automation_id,
+        rotatedAt: target.rotated_at,
+        payloadJson,
+        idempotencyKey: `webhook:${webhookId}`,
+      });
+      if (!row.stale && row.run_id) {
         if (row.created) deps.kick();
         return json({ run_id: row.run_id, duplicate: !row.created }, 202);
       }

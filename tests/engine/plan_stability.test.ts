@@ -15,11 +15,12 @@ import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { createOrg } from "../helpers/fixtures.ts";
 
 let t: TestDatabase;
+let org: string;
 let automationId: string;
 
 beforeAll(async () => {
   t = await createTestDatabase({ max: 2 });
-  const org = await createOrg(t.db, "Plans");
+  org = await createOrg(t.db, "Plans");
   automationId = await createAutomation(t.db, org, { actions: [{ type: "p" }] });
 });
 afterAll(() => t.drop());
@@ -108,6 +109,49 @@ describe("plans of the worker's statements", () => {
       const scans = plans.filter((p) => /Seq Scan on automation_run/.test(p));
       expect(plans.length).toBeGreaterThan(0);
       expect(scans).toEqual([]);
+    } finally {
+      await sql.end();
+    }
+  });
+
+  it("webhook_enqueue_many reads automations, secrets and runs by index, also when first planned on small tables", async () => {
+    const hook = await createAutomation(t.db, org, { trigger_type: "webhook", actions: [{ type: "p" }] });
+    await t.db.query("select public.rotate_webhook_secret($1)", [hook]);
+    const [{ r: rotatedAt } = { r: "" }] = await t.db.query<{ r: string }>(
+      "select rotated_at::text as r from automations_engine.webhook_secrets where automation_id = $1",
+      [hook],
+    );
+    const { sql, plans } = await explainedConnection();
+    let n = 0;
+    // Three new deliveries and a redelivery of the first (the duplicate lookup).
+    const batch = () => {
+      const keys = [1, 2, 3].map(() => `webhook:plan_${++n}`);
+      const items = [...keys, keys[0]].map((k) => ({ automation_id: hook, rotated_at: rotatedAt, idempotency_key: k, payload: {} }));
+      return sql.unsafe<{ created: boolean; stale: boolean }[]>(
+        "select created, stale from automations_engine.webhook_enqueue_many($1::text::jsonb)",
+        [JSON.stringify(items)],
+      );
+    };
+    try {
+      for (let i = 0; i < 3; i++) {
+        expect((await batch()).map((r) => [r.created, r.stale])).toEqual([[true, false], [true, false], [true, false], [false, false]]);
+      }
+      await t.db.query(
+        `insert into automations (org_id, name, trigger_type, status)
+         select $1, 'plan filler ' || g, 'manual', 'draft' from generate_series(1, 2000) g`,
+        [org],
+      );
+      await t.db.query(
+        `insert into automation_runs (org_id, automation_id, trigger_type, version_id, status, completed_at, idempotency_key)
+         select a.org_id, a.id, 'webhook', a.current_version_id, 'completed', now(), 'webhook:filler_' || g
+           from automations a, generate_series(1, 5000) g where a.id = $1`,
+        [hook],
+      );
+      plans.length = 0;
+      expect((await batch()).map((r) => r.created)).toEqual([true, true, true, false]);
+      const engine = plans.filter((p) => /webhook_secrets|automation_runs/.test(p));
+      expect(engine.length).toBeGreaterThan(0);
+      expect(plans.filter((p) => /Seq Scan on (automation|webhook_secrets)/.test(p))).toEqual([]);
     } finally {
       await sql.end();
     }
