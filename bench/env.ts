@@ -7,10 +7,11 @@ import { cpus, loadavg, totalmem } from "node:os";
 import postgres from "postgres";
 import { startCluster, stopOnExit, type Cluster } from "../scripts/pg_cluster.ts";
 import { migrate } from "../local/migrate.ts";
+import { projectRoot } from "../local/root.ts";
 import { createPostgresDb } from "../shared/db/postgres.ts";
 import type { Db } from "../shared/db/types.ts";
 
-export const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+export const ROOT = projectRoot(import.meta.url);
 const TEMPLATE = "bench_template";
 
 export interface BenchEnv {

@@ -2,8 +2,8 @@
 // on the bench database, sample its memory from /proc, stop it by its PID.
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { freePort } from "../scripts/pg_cluster.ts";
+import { buildRuntime } from "../scripts/build_runtime.ts";
 import { ROOT } from "./env.ts";
 
 export interface RuntimeProc {
@@ -60,7 +60,9 @@ export async function startRuntimeProc(databaseUrl: string, opts: RuntimeProcOpt
   for (const k of PASS_THROUGH) if (process.env[k]) env[k] = process.env[k]!;
   // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the runtime.
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, "--import", "tsx", join(ROOT, "bench/runtime_child.ts")], {
+  // Bundled, as `npm start` runs the runtime (no tsx loader in the process).
+  const bundle = await buildRuntime("bench/runtime_child.ts", "dist/bench");
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, "--enable-source-maps", bundle], {
     cwd: ROOT,
     env,
     stdio: ["ignore", "pipe", "inherit", "ipc"],

@@ -170,12 +170,12 @@ export async function webhookPart(env: BenchEnv, scale: number): Promise<PartRes
     const peak = Math.max(final.hwmMb, peakRss);
     memFigures = [{ part: "memory", metric: "runtime peak RSS (VmHWM) during the webhook load", value: peak, unit: "MB", digits: 0, target: { op: "<=", value: 200 } }];
     memDetails.push(
-      `Runtime child process (node --import tsx bench/runtime_child.ts): RSS idle after start ${idle.rssMb.toFixed(0)} MB, ` +
+      `Runtime child process (node dist/bench/runtime_child.mjs, bundled like npm start's runtime): RSS idle after start ${idle.rssMb.toFixed(0)} MB, ` +
         `after warm-up ${warm.rssMb.toFixed(0)} MB, at the end of the load ${endMem.rssMb.toFixed(0)} MB, ` +
         `after the backlog ${final.rssMb.toFixed(0)} MB; high-water mark (VmHWM) ${final.hwmMb.toFixed(0)} MB. ` +
-        `process.memoryUsage() at the end of the load (MB): ${JSON.stringify(usage)}. For scale: plain node idles at ~40 MB, ` +
-        "`node --import tsx` at ~75 MB (the loader thread); @electric-sql/pglite (~43 MB) is imported only without DATABASE_URL, " +
-        "so not here.",
+        `process.memoryUsage() at the end of the load (MB): ${JSON.stringify(usage)}. For scale: plain node idles at ~40 MB; ` +
+        "running the TypeScript through `node --import tsx` instead would add ~30 MB (its loader thread); " +
+        "@electric-sql/pglite (~43 MB) is imported only without DATABASE_URL, so not here.",
     );
   } finally {
     await rt.stop();

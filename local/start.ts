@@ -1,12 +1,12 @@
 // `npm start`: the whole backend on this machine. Embedded PGlite in .data/
 // unless DATABASE_URL names a PostgreSQL / Supabase database.
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+// `npm start` runs this file bundled (scripts/build_runtime.ts, dist/start/).
 import { DEMO, signedCurl } from "./demo.ts";
 import { userJwt } from "./keys.ts";
+import { projectRoot } from "./root.ts";
 import { startRuntime } from "./runtime.ts";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const root = projectRoot(import.meta.url);
 
 async function main() {
   const t0 = Date.now();

@@ -1,13 +1,15 @@
-// `npm start` the way a user runs it: a fresh data directory, the embedded
-// database, the demo seed. A signed webhook completes with its steps; the
+// `npm start` the way a user runs it: the bundle its prestart builds
+// (scripts/build_runtime.ts), a fresh data directory, the embedded database,
+// the demo seed. A signed webhook completes with its steps; the
 // CLI lists it; supabase-js invokes automations-run; a restart keeps the data.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { createClient } from "@supabase/supabase-js";
 import WebSocket from "ws";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildRuntime } from "../../scripts/build_runtime.ts";
 import { freePort } from "../../scripts/pg_cluster.ts";
 import { signWebhook } from "../../shared/triggers/webhook_signature.ts";
 import { DEMO } from "../../local/demo.ts";
@@ -18,11 +20,17 @@ const dataDir = mkdtempSync(join(tmpdir(), "automations-start-"));
 let child: ChildProcess | null = null;
 let port = 0;
 let output = "";
+let bundle = "";
+
+// What `npm start` runs: `prestart` builds, `start` runs node on the bundle.
+beforeAll(async () => {
+  bundle = await buildRuntime("local/start.ts", "dist/test-start");
+});
 
 async function start(): Promise<void> {
   port ||= await freePort();
   output = "";
-  child = spawn(process.execPath, ["--import", "tsx", "local/start.ts"], {
+  child = spawn(process.execPath, ["--enable-source-maps", bundle], {
     cwd: root,
     env: { ...process.env, PORT: String(port), AUTOMATIONS_DATA_DIR: dataDir, AUTOMATIONS_LOG_LEVEL: "error", DATABASE_URL: "" },
     stdio: ["ignore", "pipe", "pipe"],
@@ -75,6 +83,7 @@ async function waitForRun(runId: string): Promise<{ status: string; steps: Array
 afterAll(async () => {
   if (child && child.exitCode === null) await stop();
   rmSync(dataDir, { recursive: true, force: true });
+  if (bundle) rmSync(dirname(bundle), { recursive: true, force: true });
 });
 
 describe("npm start", () => {
@@ -138,7 +147,7 @@ describe("npm start", () => {
   it("says clearly when the port is taken or DATABASE_URL is unreachable", async () => {
     const other = mkdtempSync(join(tmpdir(), "automations-start-"));
     const run = (env: Record<string, string>) =>
-      spawnSync(process.execPath, ["--import", "tsx", "local/start.ts"], {
+      spawnSync(process.execPath, ["--enable-source-maps", bundle], {
         cwd: root,
         env: { ...process.env, PORT: String(port), AUTOMATIONS_DATA_DIR: other, DATABASE_URL: "", ...env },
         encoding: "utf8",

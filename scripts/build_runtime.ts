@@ -1,0 +1,42 @@
+// Bundles an entry point of the local runtime into plain JavaScript, so the
+// process runs on `node` alone instead of `node --import tsx`: tsx's loader
+// thread costs about 30 MB of memory for the whole life of the process
+// (docs/performance.md, "Memory"). `npm start` builds local/start.ts before
+// it starts (package.json `prestart`); the bench builds its runtime child.
+// Dependencies stay in node_modules (external); the embedded PGlite stays a
+// separate chunk, loaded only when no DATABASE_URL is set.
+//   npx tsx scripts/build_runtime.ts [entry.ts] [outdir]
+import { rmSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import { projectRoot } from "../local/root.ts";
+
+const ROOT = projectRoot(import.meta.url);
+
+/** Builds `entry` (relative to the project) into `outdir`, emptied first; returns the bundle's path. */
+export async function buildRuntime(entry = "local/start.ts", outdir = "dist/start"): Promise<string> {
+  const out = join(ROOT, outdir);
+  rmSync(out, { recursive: true, force: true });
+  await build({
+    entryPoints: [join(ROOT, entry)],
+    outdir: out,
+    entryNames: "[name]",
+    outExtension: { ".js": ".mjs" },
+    bundle: true,
+    splitting: true,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    packages: "external",
+    sourcemap: "linked",
+    logLevel: "warning",
+  });
+  return join(out, entry.replace(/^.*\//, "").replace(/\.ts$/, ".mjs"));
+}
+
+// Run as a script (not imported): build what the arguments name.
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const [entry, outdir] = process.argv.slice(2);
+  await buildRuntime(entry, outdir);
+}
