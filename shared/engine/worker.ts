@@ -7,8 +7,8 @@
 //   hand the rest back to the queue (not counted as failures).
 import { randomUUID } from "node:crypto";
 import { setMaxListeners } from "node:events";
-import { executeRun, RunInterrupted, type ExecuteDeps } from "./execute_run.ts";
 import { Batcher } from "../db/batcher.ts";
+import { executeRun, RunInterrupted, type ExecuteDeps } from "./execute_run.ts";
 import { claimRuns } from "./sql/claim.ts";
 import { releaseExpiredLeases, releaseRun } from "./sql/leases.ts";
 import { saveProgress, saveProgressMany, type Progress } from "./sql/save_progress.ts";
