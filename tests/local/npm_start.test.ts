@@ -32,7 +32,16 @@ async function start(): Promise<void> {
   output = "";
   child = spawn(process.execPath, ["--enable-source-maps", bundle], {
     cwd: root,
-    env: { ...process.env, PORT: String(port), AUTOMATIONS_DATA_DIR: dataDir, AUTOMATIONS_LOG_LEVEL: "error", DATABASE_URL: "" },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      AUTOMATIONS_DATA_DIR: dataDir,
+      AUTOMATIONS_LOG_LEVEL: "error",
+      DATABASE_URL: "",
+      // The defaults, whatever this shell sets.
+      AUTOMATIONS_WEBHOOK_BATCH: "",
+      AUTOMATIONS_WEBHOOK_BATCHES_IN_FLIGHT: "",
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout!.on("data", (d) => (output += d));
@@ -111,6 +120,27 @@ describe("npm start", () => {
     expect(list.map((a) => a.name).sort()).toEqual(["Every minute", "New lead: task + email", "On new task"]);
     expect(cli("runs")).toMatch(/completed/);
   }, 60_000);
+
+  it("a burst of deliveries on the embedded database: each 202 with its own run, all completed", async () => {
+    // Sent at once, they reach the handler together and are enqueued in
+    // batches (webhook_enqueue_many) on PGlite's single connection.
+    const ids = Array.from({ length: 20 }, (_, i) => `msg_burst_${i}`);
+    const res = await Promise.all(ids.map((id) => sendDemoWebhook(id)));
+    expect(res.map((r) => r.status)).toEqual(ids.map(() => 202));
+    const bodies = (await Promise.all(res.map((r) => r.json()))) as Array<{ run_id: string; duplicate: boolean }>;
+    expect(new Set(bodies.map((b) => b.run_id)).size).toBe(20);
+    expect(bodies.every((b) => !b.duplicate)).toBe(true);
+    const mine = new Set(bodies.map((b) => b.run_id));
+    let runs: Array<{ id: string; status: string; created_at: string }> = [];
+    for (const end = Date.now() + 30_000; Date.now() < end; await new Promise((r) => setTimeout(r, 200))) {
+      runs = (JSON.parse(cli("runs", "--json", "--limit", "100")) as typeof runs).filter((r) => mine.has(r.id));
+      if (runs.length === 20 && runs.every((r) => r.status === "completed")) break;
+    }
+    expect(runs.map((r) => r.status)).toEqual(Array(20).fill("completed"));
+    // created_at is the enqueue transaction's start: runs that share one were
+    // written by one batch.
+    expect(new Set(runs.map((r) => r.created_at)).size).toBeLessThan(20);
+  }, 120_000);
 
   it("supabase-js functions.invoke('automations-run') works with the demo user's JWT", async () => {
     const { anonKey } = await localKeys(LOCAL_JWT_SECRET);
