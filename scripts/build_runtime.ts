@@ -6,7 +6,7 @@
 // Dependencies stay in node_modules (external); the embedded PGlite stays a
 // separate chunk, loaded only when no DATABASE_URL is set.
 //   npx tsx scripts/build_runtime.ts [entry.ts] [outdir]
-import { rmSync } from "node:fs";
+import { readdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -14,11 +14,14 @@ import { projectRoot } from "../local/root.ts";
 
 const ROOT = projectRoot(import.meta.url);
 
-/** Builds `entry` (relative to the project) into `outdir`, emptied first; returns the bundle's path. */
+/** Builds `entry` (relative to the project) into `outdir`; returns the bundle's path. */
 export async function buildRuntime(entry = "local/start.ts", outdir = "dist/start"): Promise<string> {
   const out = join(ROOT, outdir);
-  rmSync(out, { recursive: true, force: true });
-  await build({
+  // Files are overwritten in place, not deleted first: a second `npm start`
+  // building while the first is still loading its chunks writes the same
+  // bytes. Chunks of an earlier build (other names) are removed afterwards.
+  const result = await build({
+    absWorkingDir: ROOT,
     entryPoints: [join(ROOT, entry)],
     outdir: out,
     entryNames: "[name]",
@@ -31,7 +34,12 @@ export async function buildRuntime(entry = "local/start.ts", outdir = "dist/star
     packages: "external",
     sourcemap: "linked",
     logLevel: "warning",
+    metafile: true,
   });
+  const written = new Set(Object.keys(result.metafile.outputs).map((f) => resolve(ROOT, f)));
+  for (const f of readdirSync(out)) {
+    if (!written.has(join(out, f))) rmSync(join(out, f), { recursive: true, force: true });
+  }
   return join(out, entry.replace(/^.*\//, "").replace(/\.ts$/, ".mjs"));
 }
 
