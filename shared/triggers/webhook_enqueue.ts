@@ -28,7 +28,7 @@ export interface WebhookEnqueueOptions {
   maxBatch?: number;
   /** Calls in flight at once (default 2); more deliveries wait and go out together. */
   maxInFlight?: number;
-  /** Most payload bytes per call (default 1 MiB); a larger delivery goes alone. */
+  /** Most payload JSON per call, in characters (default 1,048,576); a larger delivery goes alone. */
   maxBatchBytes?: number;
 }
 
