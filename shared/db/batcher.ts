@@ -12,7 +12,7 @@ const nextTurn: (fn: () => void) => void =
   (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate ?? ((fn) => setTimeout(fn, 0));
 
 export interface BatcherOptions<I> {
-  /** Most items per call. 1 turns batching off. */
+  /** Most items per call. 1: every item through one(), still at most maxInFlight at once. */
   maxBatch?: number;
   /** Calls in flight at once; more items wait and go out together. */
   maxInFlight?: number;

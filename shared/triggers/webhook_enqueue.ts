@@ -29,7 +29,7 @@ export interface WebhookEnqueueOptions {
   /** Calls in flight at once (default 2); more deliveries wait and go out together. */
   maxInFlight?: number;
   /** Most payload JSON per call, in characters (default 1,048,576); a larger delivery goes alone. */
-  maxBatchBytes?: number;
+  maxPayloadChars?: number;
 }
 
 function enqueueOne(db: Db, d: Delivery): Promise<DeliveryResult> {
@@ -57,6 +57,8 @@ function enqueueMany(db: Db, ds: Delivery[]): Promise<DeliveryResult[]> {
 
 /** One delivery in, its result out; concurrent deliveries share calls. */
 export function webhookEnqueuer(db: Db, opts: WebhookEnqueueOptions = {}): (d: Delivery) => Promise<DeliveryResult> {
+  // Off: each delivery its own call, as many at once as the pool allows, as
+  // before batching (a Batcher of one would still hold them to maxInFlight).
   if (opts.maxBatch === 1) return (d) => enqueueOne(db, d);
   const batcher = new Batcher<Delivery, DeliveryResult>(
     (d) => enqueueOne(db, d),
@@ -65,7 +67,7 @@ export function webhookEnqueuer(db: Db, opts: WebhookEnqueueOptions = {}): (d: D
       maxBatch: opts.maxBatch ?? 64,
       maxInFlight: opts.maxInFlight ?? 2,
       weight: (d) => d.payloadJson.length,
-      maxWeight: opts.maxBatchBytes ?? 1_048_576,
+      maxWeight: opts.maxPayloadChars ?? 1_048_576,
     },
   );
   return batcher.call;

@@ -174,9 +174,9 @@ describe("webhookEnqueuer", () => {
     for (const [i, d] of ds.entries()) expect(rows.find((r) => r.idempotency_key === d.idempotencyKey)!.id).toBe(out[i]!.run_id);
   });
 
-  it("keeps a batch under maxBatch and maxBatchBytes: a large payload goes alone", async () => {
+  it("keeps a batch under maxBatch and maxPayloadChars: a large payload goes alone", async () => {
     const c = counting(t.db);
-    const enqueue = webhookEnqueuer(c.db, { maxInFlight: 1, maxBatch: 4, maxBatchBytes: 1000 });
+    const enqueue = webhookEnqueuer(c.db, { maxInFlight: 1, maxBatch: 4, maxPayloadChars: 1000 });
     const big = delivery({ payloadJson: JSON.stringify({ s: "x".repeat(2000) }) });
     const ds = [...Array.from({ length: 6 }, () => delivery()), big];
     const out = await Promise.all(ds.map(enqueue));
