@@ -18,7 +18,7 @@
 // closing, e.g. the test died) stops it gracefully; on exit it prints one line
 // "stats {json}". Logs (errors only) go to stderr.
 import { z } from "zod";
-import type { ActionDefinition } from "../../shared/actions/types.ts";
+import type { ActionDefinition } from "../../shared/engine/action_contract.ts";
 import { Worker } from "../../shared/engine/worker.ts";
 import { jsonLogger } from "../../shared/logger.ts";
 import { depsFromEnv } from "../../shared/runtime/env.ts";

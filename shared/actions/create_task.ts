@@ -12,7 +12,7 @@ import { z } from "zod";
 import { publicTable, type TableInfo } from "./catalog.ts";
 import { dbActionError } from "./db_errors.ts";
 import { resolved, templated } from "./schema.ts";
-import { ActionError, type ActionContext, type ActionDefinition } from "./types.ts";
+import { ActionError, type ActionContext, type ActionDefinition } from "../engine/action_contract.ts";
 
 export const TASK_PRIORITIES = ["low", "medium", "high", "urgent"] as const;
 const MISSING = "table public.tasks does not exist: install the tasks module (see docs)";

@@ -2,7 +2,7 @@
 // (SQLSTATE classes 22 and 23) will fail the same way on every attempt, so it
 // is not retried; a lost connection, a deadlock or a serialization failure
 // may succeed next time, so it is.
-import { ActionError } from "./types.ts";
+import { ActionError } from "../engine/action_contract.ts";
 
 interface PgError {
   code?: string;

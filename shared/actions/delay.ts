@@ -4,7 +4,7 @@
 // worker and survives restarts.
 import { z } from "zod";
 import { resolved, templated } from "./schema.ts";
-import { ActionError, type ActionDefinition } from "./types.ts";
+import { ActionError, type ActionDefinition } from "../engine/action_contract.ts";
 
 /** Longest wait a step may ask for; longer schedules belong in a schedule trigger. */
 export const MAX_DELAY_SECONDS = 365 * 24 * 60 * 60;

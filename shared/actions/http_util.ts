@@ -2,7 +2,7 @@
 // response into a small, storable output and a non-2xx status into an
 // ActionError with the right retry decision.
 import type { SafeResponse } from "../http/safe_fetch.ts";
-import { ActionError } from "./types.ts";
+import { ActionError } from "../engine/action_contract.ts";
 
 /** Response headers worth keeping in run history; the rest is noise. */
 const KEPT_HEADERS = ["content-type", "location", "retry-after", "request-id", "x-request-id", "etag"];

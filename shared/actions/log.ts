@@ -2,7 +2,7 @@
 // output. Useful for demos, debugging templates and engine benchmarks (an
 // action that does no I/O).
 import { z } from "zod";
-import type { ActionDefinition } from "./types.ts";
+import type { ActionDefinition } from "../engine/action_contract.ts";
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 

@@ -6,7 +6,7 @@ import { delayAction } from "./delay.ts";
 import { logAction } from "./log.ts";
 import { formatIssues } from "./schema.ts";
 import { sendEmailAction } from "./send_email.ts";
-import type { ActionDefinition } from "./types.ts";
+import type { ActionDefinition } from "../engine/action_contract.ts";
 import { updateFieldAction } from "./update_field.ts";
 import { webhookAction } from "./webhook.ts";
 

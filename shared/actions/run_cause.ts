@@ -4,7 +4,7 @@
 // triggering each other (automation A writes a row that starts A again) is
 // stopped at a fixed depth instead of looping forever.
 import type { Db } from "../db/types.ts";
-import type { ActionContext } from "./types.ts";
+import type { ActionContext } from "../engine/action_contract.ts";
 
 export function withRunCause<T>(ctx: ActionContext, fn: (db: Db) => Promise<T>): Promise<T> {
   const cause = { run_id: ctx.runId, automation_id: ctx.automationId, step_index: ctx.stepIndex, depth: (ctx.chainDepth ?? 0) + 1 };

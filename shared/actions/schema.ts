@@ -7,7 +7,7 @@
 // must also accept such a string. `templated()` expresses exactly that, and
 // `resolved()` lets execute() narrow the value back once templates are gone.
 import { z } from "zod";
-import { ActionError } from "./types.ts";
+import { ActionError } from "../engine/action_contract.ts";
 
 /**
  * A string that is exactly one template placeholder and nothing else, not even

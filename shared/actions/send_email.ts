@@ -7,7 +7,7 @@ import { safeFetch } from "../http/safe_fetch.ts";
 import type { EmailSettings } from "../settings.ts";
 import { snippet, statusError } from "./http_util.ts";
 import { templatedString } from "./schema.ts";
-import { ActionError, type ActionContext, type ActionDefinition } from "./types.ts";
+import { ActionError, type ActionContext, type ActionDefinition } from "../engine/action_contract.ts";
 
 // `a@b.c` or `Name <a@b.c>`, the two forms providers accept.
 const ADDRESS = /^(?:[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+|[^<>]*<[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+>)$/;

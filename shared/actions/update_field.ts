@@ -16,7 +16,7 @@ import { z } from "zod";
 import { foreignRef, publicTable, quoteIdent, type TableInfo } from "./catalog.ts";
 import { dbActionError } from "./db_errors.ts";
 import { hasPlaceholder } from "./schema.ts";
-import { ActionError, type ActionContext, type ActionDefinition } from "./types.ts";
+import { ActionError, type ActionContext, type ActionDefinition } from "../engine/action_contract.ts";
 
 const IDENTITY_TABLES = new Set(["organizations", "users", "memberships"]);
 const PROTECTED_COLUMNS = new Set(["id", "org_id", "created_at", "updated_at"]);

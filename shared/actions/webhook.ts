@@ -6,7 +6,7 @@ import { z } from "zod";
 import { safeFetch } from "../http/safe_fetch.ts";
 import { isJsonContentType, parseBody, selectHeaders, statusError } from "./http_util.ts";
 import { resolved, templated, templatedString } from "./schema.ts";
-import { ActionError, type ActionDefinition } from "./types.ts";
+import { ActionError, type ActionDefinition } from "../engine/action_contract.ts";
 
 export const WEBHOOK_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
 const USER_AGENT = "supabase-automations/0.1 (+webhook action)";

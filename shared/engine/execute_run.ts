@@ -2,11 +2,10 @@
 // the steps a previous attempt completed. Each step is stored as it ends (one
 // fenced save_progress call; the last step's call also completes the run), so
 // a one-step run costs one round trip after the claim.
-import type { ActionDefinition } from "../actions/types.ts";
-import { ActionError } from "../actions/types.ts";
 import type { Db } from "../db/types.ts";
 import type { Logger } from "../logger.ts";
 import type { Settings } from "../settings.ts";
+import { ActionError, type ActionDefinition } from "./action_contract.ts";
 import { ConditionError, evaluateCondition } from "./conditions.ts";
 import { addStep, buildRunContext, describeStep, type RunContext } from "./run_context.ts";
 import { extendLease } from "./sql/leases.ts";

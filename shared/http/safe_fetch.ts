@@ -12,7 +12,7 @@
 // a hostile authoritative server. Deployments that must rule it out should
 // also block private ranges at the network level (egress firewall).
 import type { Settings } from "../settings.ts";
-import { ActionError } from "../actions/types.ts";
+import { ActionError } from "../engine/action_contract.ts";
 import { checkUrl, type Resolver } from "./ssrf.ts";
 
 export interface SafeFetchInit {

@@ -12,7 +12,7 @@
 import ipaddr from "ipaddr.js";
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
-import { ActionError } from "../actions/types.ts";
+import { ActionError } from "../engine/action_contract.ts";
 
 export interface ResolvedAddress {
   address: string;

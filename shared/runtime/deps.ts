@@ -1,6 +1,6 @@
 // Everything a handler may use, built once by the entrypoint (edge function
 // or local runtime) and passed in. Nothing below creates its own.
-import type { ActionDefinition } from "../actions/types.ts";
+import type { ActionDefinition } from "../engine/action_contract.ts";
 import type { Db } from "../db/types.ts";
 import type { Logger } from "../logger.ts";
 import type { Settings } from "../settings.ts";

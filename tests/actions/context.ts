@@ -4,7 +4,7 @@ import { Buffer } from "node:buffer";
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { ActionContext } from "../../shared/actions/types.ts";
+import type { ActionContext } from "../../shared/engine/action_contract.ts";
 import type { Db } from "../../shared/db/types.ts";
 import type { LogFields, Logger } from "../../shared/logger.ts";
 import type { Settings } from "../../shared/settings.ts";

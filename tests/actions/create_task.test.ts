@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTaskAction } from "../../shared/actions/create_task.ts";
-import { ActionError, type ActionContext } from "../../shared/actions/types.ts";
+import { ActionError, type ActionContext } from "../../shared/engine/action_contract.ts";
 import { asUser } from "../../shared/db/as_user.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { createOrg, createUser, type TestUser } from "../helpers/fixtures.ts";

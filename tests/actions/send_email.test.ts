@@ -2,7 +2,7 @@
 // and without a provider (captured, never claimed as sent).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sendEmailAction } from "../../shared/actions/send_email.ts";
-import { ActionError, type ActionContext } from "../../shared/actions/types.ts";
+import { ActionError, type ActionContext } from "../../shared/engine/action_contract.ts";
 import type { EmailSettings } from "../../shared/settings.ts";
 import { json, makeContext, startServer, testSettings, type TestServer } from "./context.ts";
 

@@ -3,7 +3,7 @@
 // test here opens a connection: names go through an injected resolver and
 // redirects through an injected fetch.
 import { describe, expect, it, vi } from "vitest";
-import { ActionError } from "../../shared/actions/types.ts";
+import { ActionError } from "../../shared/engine/action_contract.ts";
 import { safeFetch } from "../../shared/http/safe_fetch.ts";
 import { checkUrl, isForbiddenAddress, type Resolver } from "../../shared/http/ssrf.ts";
 import { testSettings } from "./context.ts";

@@ -2,7 +2,7 @@
 // tables and columns, and SQL metacharacters in every user-supplied part.
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ActionError } from "../../shared/actions/types.ts";
+import { ActionError } from "../../shared/engine/action_contract.ts";
 import { updateFieldAction } from "../../shared/actions/update_field.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { createOrg, createUser, type TestUser } from "../helpers/fixtures.ts";

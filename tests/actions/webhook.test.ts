@@ -1,7 +1,7 @@
 // The webhook action against real HTTP servers on 127.0.0.1 (settings allow
 // loopback here; the SSRF refusals are in ssrf.test.ts and at the end).
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { ActionError, type ActionContext } from "../../shared/actions/types.ts";
+import { ActionError, type ActionContext } from "../../shared/engine/action_contract.ts";
 import { webhookAction } from "../../shared/actions/webhook.ts";
 import { json, makeContext, startServer, testSettings, type TestServer } from "./context.ts";
 

@@ -2,7 +2,7 @@
 // atomically, replace actions, change status, retry from the failed step,
 // cancel pending and running runs; other orgs get "not found".
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ActionError } from "../../shared/actions/types.ts";
+import { ActionError } from "../../shared/engine/action_contract.ts";
 import { asUser } from "../../shared/db/as_user.ts";
 import type { Db } from "../../shared/db/types.ts";
 import { executeRun } from "../../shared/engine/execute_run.ts";

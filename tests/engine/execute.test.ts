@@ -1,7 +1,7 @@
 // Executing runs: order, step records, templates across steps, conditions,
 // delays, retries, resume without repeating completed steps.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ActionError } from "../../shared/actions/types.ts";
+import { ActionError } from "../../shared/engine/action_contract.ts";
 import { executeRun } from "../../shared/engine/execute_run.ts";
 import { claimRuns } from "../../shared/engine/sql/claim.ts";
 import { enqueueRun } from "../../shared/engine/sql/enqueue.ts";

@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getAction } from "../../shared/actions/registry.ts";
-import type { ActionDefinition } from "../../shared/actions/types.ts";
+import type { ActionDefinition } from "../../shared/engine/action_contract.ts";
 import { Worker } from "../../shared/engine/worker.ts";
 import { createAutomation, engineDeps } from "../helpers/automations.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";

@@ -1,7 +1,7 @@
 // AppDeps for handler tests, user JWTs signed with the test project's secret,
 // and Requests shaped like the ones Supabase routes to a function.
 import { SignJWT } from "jose";
-import type { ActionDefinition } from "../../shared/actions/types.ts";
+import type { ActionDefinition } from "../../shared/engine/action_contract.ts";
 import { getAction as registryAction } from "../../shared/actions/registry.ts";
 import type { Db } from "../../shared/db/types.ts";
 import { silentLogger } from "../../shared/logger.ts";

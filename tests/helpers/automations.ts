@@ -1,7 +1,7 @@
 // Automations with actions, written as the service, plus an engine wired to
 // test actions defined in the test itself.
 import { z } from "zod";
-import type { ActionDefinition } from "../../shared/actions/types.ts";
+import type { ActionDefinition } from "../../shared/engine/action_contract.ts";
 import type { Db } from "../../shared/db/types.ts";
 import type { ExecuteDeps } from "../../shared/engine/execute_run.ts";
 import { silentLogger } from "../../shared/logger.ts";

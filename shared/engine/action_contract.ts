@@ -1,7 +1,9 @@
-// The one interface every action implements. An action is a zod schema for
-// its config (checked when the automation is saved and again, after template
-// resolution, at run time) and an execute function that gets everything it
-// may touch through its context: nothing is created at module load.
+// The contract between the engine and the actions it runs, owned by the
+// engine (shared/actions/ implements it; the engine never imports actions).
+// An action is a zod schema for its config (checked when the automation is
+// saved and again, after template resolution, at run time) and an execute
+// function that gets everything it may touch through its context: nothing is
+// created at module load.
 import type { z } from "zod";
 import type { Db } from "../db/types.ts";
 import type { Logger } from "../logger.ts";
