@@ -1,8 +1,27 @@
-// What the HTTP-calling actions (webhook, send_email) share: turning a
-// response into a small, storable output and a non-2xx status into an
-// ActionError with the right retry decision.
-import type { SafeResponse } from "../http/safe_fetch.ts";
+// What the HTTP-calling actions (webhook, send_email) share: safeFetch with
+// its failures as step errors, turning a response into a small, storable
+// output, and a non-2xx status into an ActionError with the right retry
+// decision.
 import { ActionError } from "../engine/action_contract.ts";
+import { OutboundRequestError } from "../http/outbound_error.ts";
+import { safeFetch, type SafeFetchInit, type SafeFetchOptions, type SafeResponse } from "../http/safe_fetch.ts";
+
+/**
+ * safeFetch for an action: the HTTP layer's OutboundRequestError (refused
+ * address, bad URL, DNS, redirects, size, timeout, connection) becomes the
+ * ActionError the engine classifies, with the same code, message and retry
+ * decision. The one place the two error types meet.
+ */
+export async function actionFetch(input: string | URL, init: SafeFetchInit, opts: SafeFetchOptions): Promise<SafeResponse> {
+  try {
+    return await safeFetch(input, init, opts);
+  } catch (e) {
+    if (e instanceof OutboundRequestError) {
+      throw new ActionError(e.code, e.message, { retryable: e.retryable, retryAfterMs: e.retryAfterMs, cause: e });
+    }
+    throw e;
+  }
+}
 
 /** Response headers worth keeping in run history; the rest is noise. */
 const KEPT_HEADERS = ["content-type", "location", "retry-after", "request-id", "x-request-id", "etag"];

@@ -3,9 +3,8 @@
 // output and the output says it was NOT sent: run history must never claim a
 // delivery that did not happen.
 import { z } from "zod";
-import { safeFetch } from "../http/safe_fetch.ts";
 import type { EmailSettings } from "../settings.ts";
-import { snippet, statusError } from "./http_util.ts";
+import { actionFetch, snippet, statusError } from "./http_util.ts";
 import { templatedString } from "./schema.ts";
 import { ActionError, type ActionContext, type ActionDefinition } from "../engine/action_contract.ts";
 
@@ -60,7 +59,7 @@ function buildMessage(c: SendEmailConfig, from: string | undefined): Message {
 }
 
 async function sendWithResend(email: EmailSettings, msg: Message, ctx: ActionContext) {
-  const res = await safeFetch(
+  const res = await actionFetch(
     `${email.baseUrl.replace(/\/+$/, "")}/emails`,
     {
       method: "POST",

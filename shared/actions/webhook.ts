@@ -3,8 +3,7 @@
 // goes out as `Idempotency-Key` and `webhook-id` so a receiver can drop the
 // duplicate when a retried step sends the same request again.
 import { z } from "zod";
-import { safeFetch } from "../http/safe_fetch.ts";
-import { isJsonContentType, parseBody, selectHeaders, statusError } from "./http_util.ts";
+import { actionFetch, isJsonContentType, parseBody, selectHeaders, statusError } from "./http_util.ts";
 import { resolved, templated, templatedString } from "./schema.ts";
 import { ActionError, type ActionDefinition } from "../engine/action_contract.ts";
 
@@ -86,7 +85,7 @@ export const webhookAction: ActionDefinition<WebhookConfig> = {
     }
     const body = encodeBody(config.body, headers);
 
-    const res = await safeFetch(
+    const res = await actionFetch(
       config.url,
       { method, headers, body },
       { settings: ctx.settings, fetch: ctx.fetch, signal: ctx.signal, timeoutMs },

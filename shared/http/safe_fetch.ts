@@ -1,7 +1,8 @@
 // fetch for user-chosen URLs: SSRF check on the URL and on every redirect
 // hop, one deadline for the whole exchange (all hops and the body), and a cap
-// on the response size. Every failure is an ActionError whose `retryable`
-// flag tells the engine whether trying again can help.
+// on the response size. Every failure is an OutboundRequestError whose
+// `retryable` flag tells the caller whether trying again can help (the
+// actions pass it on to the engine as an ActionError: actions/http_util.ts).
 //
 // Known limitation: DNS rebinding. checkUrl() resolves the name and the
 // runtime's fetch resolves it again when it connects, so a hostile DNS server
@@ -12,7 +13,7 @@
 // a hostile authoritative server. Deployments that must rule it out should
 // also block private ranges at the network level (egress firewall).
 import type { Settings } from "../settings.ts";
-import { ActionError } from "../engine/action_contract.ts";
+import { OutboundRequestError } from "./outbound_error.ts";
 import { checkUrl, type Resolver } from "./ssrf.ts";
 
 export interface SafeFetchInit {
@@ -77,7 +78,7 @@ export async function safeFetch(
       try {
         bytes = await readCapped(res, limits.maxResponseBytes);
       } catch (e) {
-        throw e instanceof ActionError ? e : transportError(e, url, timeout, opts.signal, timeoutMs);
+        throw e instanceof OutboundRequestError ? e : transportError(e, url, timeout, opts.signal, timeoutMs);
       }
       return {
         status: res.status,
@@ -92,21 +93,21 @@ export async function safeFetch(
 
     await res.body?.cancel().catch(() => {});
     if (redirects >= limits.maxRedirects) {
-      throw new ActionError("too_many_redirects", `stopped after ${limits.maxRedirects} redirects (last from ${url.origin})`);
+      throw new OutboundRequestError("too_many_redirects", `stopped after ${limits.maxRedirects} redirects (last from ${url.origin})`);
     }
     let next: URL;
     try {
       next = new URL(location, url);
     } catch {
-      throw new ActionError("invalid_redirect", `${url.origin} redirected to an invalid URL ${JSON.stringify(location)}`);
+      throw new OutboundRequestError("invalid_redirect", `${url.origin} redirected to an invalid URL ${JSON.stringify(location)}`);
     }
     // The redirect target is checked exactly like the first URL, before any
     // packet is sent to it.
     try {
       next = (await checkUrl(next, check)).url;
     } catch (e) {
-      if (e instanceof ActionError) {
-        throw new ActionError(e.code, `redirect from ${url.origin}: ${e.message}`, { retryable: e.retryable, cause: e });
+      if (e instanceof OutboundRequestError) {
+        throw new OutboundRequestError(e.code, `redirect from ${url.origin}: ${e.message}`, { retryable: e.retryable, cause: e });
       }
       throw e;
     }
@@ -122,8 +123,8 @@ export async function safeFetch(
   }
 }
 
-function tooLarge(max: number): ActionError {
-  return new ActionError(
+function tooLarge(max: number): OutboundRequestError {
+  return new OutboundRequestError(
     "response_too_large",
     `response larger than ${max} bytes; the receiver should answer with a smaller body`,
   );
@@ -164,13 +165,13 @@ function transportError(
   timeout: AbortSignal,
   external: AbortSignal | undefined,
   timeoutMs: number,
-): ActionError {
-  if (e instanceof ActionError) return e;
+): OutboundRequestError {
+  if (e instanceof OutboundRequestError) return e;
   if (timeout.aborted) {
-    return new ActionError("timeout", `${url.origin} did not answer within ${timeoutMs} ms`, { retryable: true, cause: e });
+    return new OutboundRequestError("timeout", `${url.origin} did not answer within ${timeoutMs} ms`, { retryable: true, cause: e });
   }
   if (external?.aborted) {
-    return new ActionError("aborted", `request to ${url.origin} was aborted (worker shutting down or lease lost)`, {
+    return new OutboundRequestError("aborted", `request to ${url.origin} was aborted (worker shutting down or lease lost)`, {
       retryable: true,
       cause: e,
     });
@@ -178,5 +179,5 @@ function transportError(
   // Node puts the socket error (ECONNREFUSED, ENOTFOUND, ...) in `cause`.
   const cause = (e as { cause?: { code?: string; message?: string } }).cause;
   const detail = cause?.code ?? cause?.message ?? (e instanceof Error ? e.message : String(e));
-  return new ActionError("network_error", `request to ${url.origin} failed: ${detail}`, { retryable: true, cause: e });
+  return new OutboundRequestError("network_error", `request to ${url.origin} failed: ${detail}`, { retryable: true, cause: e });
 }

@@ -12,7 +12,7 @@
 import ipaddr from "ipaddr.js";
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
-import { ActionError } from "../engine/action_contract.ts";
+import { OutboundRequestError } from "./outbound_error.ts";
 
 export interface ResolvedAddress {
   address: string;
@@ -109,8 +109,8 @@ export interface CheckedUrl {
   address: string | null;
 }
 
-function refused(url: URL, why: string): ActionError {
-  return new ActionError(
+function refused(url: URL, why: string): OutboundRequestError {
+  return new OutboundRequestError(
     "forbidden_address",
     `refusing to connect to ${url.host}: ${why}. Outbound requests may only reach public addresses ` +
       "(an operator can set AUTOMATIONS_ALLOW_PRIVATE_NETWORK=true for local development)",
@@ -129,10 +129,10 @@ export async function checkUrl(input: string | URL, opts: CheckUrlOptions): Prom
   try {
     url = new URL(input);
   } catch {
-    throw new ActionError("invalid_url", `${JSON.stringify(String(input))} is not a valid absolute URL`);
+    throw new OutboundRequestError("invalid_url", `${JSON.stringify(String(input))} is not a valid absolute URL`);
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new ActionError("invalid_url", `only http and https URLs are allowed, got ${url.protocol.slice(0, -1)}`);
+    throw new OutboundRequestError("invalid_url", `only http and https URLs are allowed, got ${url.protocol.slice(0, -1)}`);
   }
   if (opts.allowPrivateNetwork) return { url, address: null };
 
@@ -153,12 +153,12 @@ export async function checkUrl(input: string | URL, opts: CheckUrlOptions): Prom
   } catch (e) {
     const code = (e as { code?: string }).code;
     // NXDOMAIN will not fix itself on a retry; a resolver hiccup may.
-    throw new ActionError("dns_failed", `could not resolve ${name}: ${code ?? String(e)}`, {
+    throw new OutboundRequestError("dns_failed", `could not resolve ${name}: ${code ?? String(e)}`, {
       retryable: code !== "ENOTFOUND",
       cause: e,
     });
   }
-  if (addresses.length === 0) throw new ActionError("dns_failed", `${name} has no addresses`);
+  if (addresses.length === 0) throw new OutboundRequestError("dns_failed", `${name} has no addresses`);
   for (const { address } of addresses) {
     const reason = isForbiddenAddress(address);
     if (reason) throw refused(url, `${name} resolves to ${address}, a ${reason}`);

@@ -3,7 +3,7 @@
 // test here opens a connection: names go through an injected resolver and
 // redirects through an injected fetch.
 import { describe, expect, it, vi } from "vitest";
-import { ActionError } from "../../shared/engine/action_contract.ts";
+import { OutboundRequestError } from "../../shared/http/outbound_error.ts";
 import { safeFetch } from "../../shared/http/safe_fetch.ts";
 import { checkUrl, isForbiddenAddress, type Resolver } from "../../shared/http/ssrf.ts";
 import { testSettings } from "./context.ts";
@@ -23,13 +23,13 @@ const resolve: Resolver = async (host) => {
 };
 const strict = { allowPrivateNetwork: false, resolve };
 
-async function refusal(url: string): Promise<ActionError> {
+async function refusal(url: string): Promise<OutboundRequestError> {
   const err = await checkUrl(url, strict).then(
     () => null,
     (e: unknown) => e,
   );
-  expect(err, `${url} should be refused`).toBeInstanceOf(ActionError);
-  return err as ActionError;
+  expect(err, `${url} should be refused`).toBeInstanceOf(OutboundRequestError);
+  return err as OutboundRequestError;
 }
 
 describe("isForbiddenAddress", () => {
@@ -172,9 +172,9 @@ describe("safeFetch redirect checks with the flag off", () => {
       const err = await safeFetch("https://public.test/hook", { method: "POST", body: "{}" }, { settings, fetch, resolve }).catch(
         (e: unknown) => e,
       );
-      expect(err).toBeInstanceOf(ActionError);
-      expect((err as ActionError).code).toBe("forbidden_address");
-      expect((err as ActionError).message).toContain("redirect from https://public.test");
+      expect(err).toBeInstanceOf(OutboundRequestError);
+      expect((err as OutboundRequestError).code).toBe("forbidden_address");
+      expect((err as OutboundRequestError).message).toContain("redirect from https://public.test");
       expect(fetch).toHaveBeenCalledTimes(1);
     },
   );
