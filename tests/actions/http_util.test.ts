@@ -58,7 +58,7 @@ describe("actionFetch", () => {
   });
 
   it("passes a response through untouched", async () => {
-    const fetch: typeof fetch = async () => new Response("ok", { status: 503 });
+    const fetch: typeof globalThis.fetch = async () => new Response("ok", { status: 503 });
     const res = await actionFetch("https://public.test/", {}, { settings: strict, resolve, fetch });
     expect(res.status).toBe(503);
     expect(res.text()).toBe("ok");
