@@ -19,7 +19,7 @@ import {
   type ProtectedHeaderParameters,
 } from "jose";
 import type { JwtClaims } from "../db/as_user.ts";
-import type { AuthConfig } from "../runtime/deps.ts";
+import type { AuthConfig } from "./auth_config.ts";
 import { HttpError, unauthorized, unavailable } from "./errors.ts";
 
 /** Asymmetric algorithms accepted through the JWKS (Supabase signing keys). */

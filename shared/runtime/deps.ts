@@ -1,19 +1,10 @@
 // Everything a handler may use, built once by the entrypoint (edge function
 // or local runtime) and passed in. Nothing below creates its own.
-import type { ActionDefinition } from "../engine/action_contract.ts";
 import type { Db } from "../db/types.ts";
+import type { ActionDefinition } from "../engine/action_contract.ts";
+import type { AuthConfig } from "../http/auth_config.ts";
 import type { Logger } from "../logger.ts";
 import type { Settings } from "../settings.ts";
-
-export interface AuthConfig {
-  serviceRoleKey?: string;
-  /** Shared secret for the worker/tick/event functions (x-automations-secret). */
-  sharedSecret?: string;
-  /** HS256 secret that signs user JWTs (SUPABASE_JWT_SECRET). */
-  jwtSecret?: string;
-  /** JWKS of the project for asymmetric user JWTs. */
-  jwksUrl?: string;
-}
 
 export interface AppDeps {
   db: Db;

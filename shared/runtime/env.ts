@@ -4,9 +4,10 @@
 import { getAction } from "../actions/registry.ts";
 import { createPostgresDb } from "../db/postgres.ts";
 import type { Db } from "../db/types.ts";
+import type { AuthConfig } from "../http/auth_config.ts";
 import { jsonLogger, type Logger } from "../logger.ts";
 import { loadSettings } from "../settings.ts";
-import type { AppDeps, AuthConfig } from "./deps.ts";
+import type { AppDeps } from "./deps.ts";
 
 export type Env = Record<string, string | undefined>;
 

@@ -1,11 +1,12 @@
 // AppDeps for handler tests, user JWTs signed with the test project's secret,
 // and Requests shaped like the ones Supabase routes to a function.
 import { SignJWT } from "jose";
-import type { ActionDefinition } from "../../shared/engine/action_contract.ts";
 import { getAction as registryAction } from "../../shared/actions/registry.ts";
 import type { Db } from "../../shared/db/types.ts";
+import type { ActionDefinition } from "../../shared/engine/action_contract.ts";
+import type { AuthConfig } from "../../shared/http/auth_config.ts";
 import { silentLogger } from "../../shared/logger.ts";
-import type { AppDeps, AuthConfig } from "../../shared/runtime/deps.ts";
+import type { AppDeps } from "../../shared/runtime/deps.ts";
 import { loadSettings } from "../../shared/settings.ts";
 
 export const TEST_AUTH = Object.freeze({
