@@ -6,12 +6,12 @@ import type { Db } from "../db/types.ts";
 import type { Logger } from "../logger.ts";
 import type { Settings } from "../settings.ts";
 import { ActionError, type ActionDefinition } from "./action_contract.ts";
-import { ConditionError, evaluateCondition } from "./conditions.ts";
+import { ConditionError, evaluateCondition } from "./expressions/conditions.ts";
 import { addStep, buildRunContext, describeStep, type RunContext } from "./run_context.ts";
 import { extendLease } from "./sql/leases.ts";
 import { saveProgress, type Progress } from "./sql/save_progress.ts";
 import { loadSteps } from "./sql/steps.ts";
-import { resolveTemplates, TemplateError } from "./templates.ts";
+import { resolveTemplates, TemplateError } from "./expressions/templates.ts";
 import type { ClaimedRun, Outcome, RunStatus, SnapshotAction, StepRecord, StepStatus } from "./types.ts";
 
 export interface ExecuteDeps {

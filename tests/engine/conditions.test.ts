@@ -9,8 +9,8 @@ import {
   MAX_RULE_NODES,
   OPERATORS,
   validateCondition,
-} from "../../shared/engine/conditions.ts";
-import type { TemplateContext } from "../../shared/engine/templates.ts";
+} from "../../shared/engine/expressions/conditions.ts";
+import type { TemplateContext } from "../../shared/engine/expressions/templates.ts";
 
 const fetchStep = { output: { status: 200, body: { id: "abc" } }, status: "completed" };
 const steps = Object.assign(Object.create(null) as Record<string, { output: unknown }>, { "0": fetchStep, fetch: fetchStep });

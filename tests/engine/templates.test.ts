@@ -8,7 +8,7 @@ import {
   resolveTemplates,
   type TemplateContext,
   TemplateError,
-} from "../../shared/engine/templates.ts";
+} from "../../shared/engine/expressions/templates.ts";
 
 const fetchStep = { output: { status: 200, body: { id: "abc", tags: ["x"] } }, status: "completed" };
 // The engine builds steps on a null-prototype object, keyed by position and name.
