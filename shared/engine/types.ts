@@ -48,8 +48,12 @@ export interface StepRecord {
 
 export type Outcome = "completed" | "failed" | "wait" | null;
 
-export type RunStatus = "pending" | "running" | "completed" | "failed";
-
-/** Ordered like the enum; terminal states never change again. */
-export const RUN_STATUSES: readonly RunStatus[] = ["pending", "running", "completed", "failed"];
+/**
+ * The values of public.run_status, in the enum's order (a test reads
+ * enum_range(null::run_status) and compares); RunStatus is derived from it,
+ * so the type cannot drift from the list either. Terminal states never
+ * change again.
+ */
+export const RUN_STATUSES = ["pending", "running", "completed", "failed"] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
 export const isTerminal = (s: RunStatus): boolean => s === "completed" || s === "failed";
