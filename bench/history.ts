@@ -191,8 +191,9 @@ export async function historyPart(env: BenchEnv, scale: number): Promise<PartRes
   // the empty claim a woken worker makes when another got there first. The
   // worker's batch of up to 16 (one call for its free slots under load) and
   // one call for 100 are reported without a target: their cost is per run
-  // (six index entries per claimed row, docs/performance.md "The claim
-  // target"), and what they buy is measured by the drain and latency targets.
+  // (six index entries per claimed row, docs/performance.md "What the time
+  // goes to"; the decision under "The claim target"), and what they buy is
+  // measured by the drain and latency targets.
   const one = await claimDue(1);
   const batch = await claimDue(16);
   const hundred = await claimDue(100);
