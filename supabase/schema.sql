@@ -606,7 +606,7 @@ CREATE FUNCTION automations_engine.condition_problems(p_condition jsonb) RETURNS
     SET search_path TO ''
     AS $_$
   -- Conditions: {"if": <rule>, "else": "skip" | "stop"} with the operators of
-  -- shared/engine/condition_check.ts (tests/validation checks the list).
+  -- shared/engine/expressions/condition_check.ts (tests/validation checks the list).
   select case
     when p_condition is null then '{}'::text[]
     when jsonb_typeof(p_condition) <> 'object' then array['condition: must be an object {"if": <rule>, "else": "skip" | "stop"}']
@@ -2729,7 +2729,7 @@ CREATE FUNCTION automations_engine.template_problems(p_value jsonb, p_path text 
     LANGUAGE plpgsql IMMUTABLE
     SET search_path TO ''
     AS $_$
--- Templates in any string of a config, as shared/engine/template_scan.ts scans
+-- Templates in any string of a config, as shared/engine/expressions/template_scan.ts scans
 -- them: an unclosed {{, an empty placeholder, a root that is not one of
 -- trigger, steps, run, automation, org; and the size limits (64 levels, 1000
 -- placeholders, 100000 characters in a string with placeholders).
