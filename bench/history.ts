@@ -100,7 +100,7 @@ export async function historyPart(env: BenchEnv, scale: number): Promise<PartRes
   );
 
   // A member of an org in the middle of the pack, and one of its automations for query 2.
-  const k = Math.floor(shape.orgs / 2);
+  const k = Math.max(1, Math.ceil(shape.orgs / 2)); // orgs are numbered from 1
   const [member] = await db.query<{ auth_id: string; org_id: string; runs: number }>(
     `select u.auth_id, u.org_id, (select count(*)::int from public.automation_runs r where r.org_id = u.org_id) as runs
        from public.users u where u.email = $1`,
