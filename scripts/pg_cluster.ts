@@ -3,32 +3,31 @@
 // As root, every server command runs as the `postgres` OS user (initdb refuses
 // root). The machine's default cluster is never touched.
 import { spawnSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, chmodSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ensureHostedExtensions, ensurePackages, PG_BIN } from "./pg_deps.ts";
 
-export const PG_BIN = process.env.PG_BIN ?? "/usr/lib/postgresql/15/bin";
+export { PG_BIN, missingPackages, REQUIRED_PACKAGES } from "./pg_deps.ts";
+
+/**
+ * The database hosted Supabase's background workers use in the test cluster
+ * (cron.database_name, pg_net.database_name): pg_cron and pg_net serve one
+ * database per cluster, so the hosted-wiring tests and `npm run bench -- hosted`
+ * build their schema in it (it is created empty with the cluster).
+ */
+export const HOSTED_DB = "automations_hosted";
 
 export interface Cluster {
   port: number;
   dir: string;
+  /** HOSTED_DB when pg_cron 1.6, pg_net and supabase_vault are preloaded; else why not. */
+  hosted: { database: string } | { unavailable: string };
   url(db?: string): string;
   stop(): void;
   restart(): void;
-}
-
-/** Debian packages the suites need, with the file that proves each is there. */
-export const REQUIRED_PACKAGES: Array<[pkg: string, file: string]> = [
-  ["postgresql-15", `${PG_BIN}/initdb`],
-  ["postgresql-15-cron", "/usr/lib/postgresql/15/lib/pg_cron.so"],
-  ["postgresql-15-pgtap", "/usr/share/postgresql/15/extension/pgtap.control"],
-  ["postgresql-15-plpgsql-check", "/usr/share/postgresql/15/extension/plpgsql_check.control"],
-  ["libtap-parser-sourcehandler-pgtap-perl", "/usr/bin/pg_prove"],
-];
-
-export function missingPackages(): string[] {
-  return REQUIRED_PACKAGES.filter(([, file]) => !existsSync(file)).map(([pkg]) => pkg);
 }
 
 const isRoot = process.getuid?.() === 0;
@@ -57,17 +56,13 @@ export interface ClusterOptions {
   /** Durable settings for benchmarks; tests turn fsync off. */
   durable?: boolean;
   extraConf?: Record<string, string>;
+  /** Preload hosted Supabase's extensions when installed (default true). */
+  hosted?: boolean;
 }
 
 export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
-  const missing = missingPackages();
-  if (missing.length) {
-    throw new Error(
-      `PostgreSQL 15 test dependencies are missing. Install them with:\n` +
-        `  sudo apt-get update && sudo apt-get install -y ${missing.join(" ")}\n` +
-        `or point TEST_DATABASE_URL at a PostgreSQL 15 server where you may create databases and roles.`,
-    );
-  }
+  ensurePackages();
+  const hostedUnavailable = opts.hosted === false ? "not requested" : ensureHostedExtensions();
   const dir = mkdtempSync(join(tmpdir(), "automations-pg-"));
   chmodSync(dir, 0o777);
   const data = join(dir, "data");
@@ -76,26 +71,45 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     asPostgres: true,
   });
   const port = await freePort();
+  // As hosted Supabase does: pg_cron, pg_net and Vault preloaded, their
+  // workers on one database, Vault's root key from a getkey script.
+  const preload = ["pg_cron"];
+  const hostedConf: Record<string, string> = { "cron.database_name": "postgres" };
+  if (!hostedUnavailable) {
+    preload.push("pg_net", "supabase_vault");
+    const getkey = join(dir, "vault-getkey.sh");
+    writeFileSync(getkey, `#!/bin/sh\necho ${randomBytes(32).toString("hex")}\n`, { mode: 0o755 });
+    Object.assign(hostedConf, {
+      "cron.database_name": HOSTED_DB,
+      "pg_net.database_name": HOSTED_DB,
+      "vault.getkey_script": getkey,
+    });
+  }
+  const extraPreload = opts.extraConf?.shared_preload_libraries?.split(",").map((s) => s.trim()) ?? [];
   const conf: Record<string, string> = {
     listen_addresses: "127.0.0.1",
     port: String(port),
     unix_socket_directories: dir,
-    shared_preload_libraries: "pg_cron",
-    "cron.database_name": "postgres",
     max_connections: "300",
     timezone: "UTC",
     ...(opts.durable ? {} : { fsync: "off", synchronous_commit: "off", full_page_writes: "off" }),
+    ...hostedConf,
     ...opts.extraConf,
+    shared_preload_libraries: [...new Set([...preload, ...extraPreload])].join(","),
   };
   const args = Object.entries(conf).flatMap(([k, v]) => ["-c", `${k}=${v}`]);
   const pgCtl = (action: string[]) =>
     run(`${PG_BIN}/pg_ctl`, ["-D", data, "-w", "-l", join(dir, "server.log"), ...action], { asPostgres: true });
   const start = () => pgCtl(["start", "-o", args.map((a) => (a.startsWith("-") ? a : `'${a}'`)).join(" ")]);
   start();
+  // The workers' database exists from the start (pg_net's worker restarts
+  // every second while it is missing); whoever uses it builds its schema.
+  if (!hostedUnavailable) run("psql", [`postgres://postgres@127.0.0.1:${port}/postgres?sslmode=disable`, "-X", "-q", "-c", `create database ${HOSTED_DB}`]);
   let stopped = false;
   const cluster: Cluster = {
     port,
     dir,
+    hosted: hostedUnavailable ? { unavailable: hostedUnavailable } : { database: HOSTED_DB },
     url: (db = "postgres") => `postgres://postgres@127.0.0.1:${port}/${db}?sslmode=disable`,
     stop() {
       if (stopped) return;

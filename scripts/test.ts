@@ -1,6 +1,12 @@
 // `npm test`: every suite against a real PostgreSQL 15.
 //
-// 1. Start a throwaway cluster (or use TEST_DATABASE_URL's server).
+// 1. Start a throwaway cluster (or use TEST_DATABASE_URL's server). On a fresh
+//    machine this first installs the missing Debian packages (root or
+//    passwordless sudo; otherwise it prints the command) and, as root, builds
+//    hosted Supabase's pg_net, pg_cron 1.6 and supabase_vault from vendor/.
+//    When those are installed the cluster preloads them as hosted does, and
+//    tests/hosted/ gets its database (AUTOMATIONS_TEST_HOSTED_URL); else those
+//    suites are skipped with the reason (AUTOMATIONS_TEST_HOSTED_SKIP).
 // 2. Build a template database: local bootstrap, then the migrations through
 //    the Supabase CLI (`migration up --db-url`), exactly as a user would.
 // 3. Compare its pg_dump with supabase/schema.sql: rewrite the file when it
@@ -59,15 +65,25 @@ function checkSchemaFile(templateUrl: string): boolean | null {
 
 async function main(): Promise<number> {
   let admin: string;
+  const hostedEnv: Record<string, string> = {};
   if (process.env.TEST_DATABASE_URL) {
     admin = serverUrl();
     step(`using TEST_DATABASE_URL's server (${new URL(admin).host})`);
+    hostedEnv.AUTOMATIONS_TEST_HOSTED_SKIP =
+      "TEST_DATABASE_URL is set: the hosted-wiring suites need the throwaway cluster npm test starts (pg_cron and pg_net own one database of it)";
   } else {
     step("starting a throwaway PostgreSQL 15 cluster");
     const cluster = await startCluster();
     stopOnExit(cluster);
     admin = cluster.url();
     console.log(`  ${admin} (data in ${cluster.dir})`);
+    if ("database" in cluster.hosted) {
+      hostedEnv.AUTOMATIONS_TEST_HOSTED_URL = cluster.url(cluster.hosted.database);
+      console.log(`  preloaded pg_cron 1.6, pg_net, supabase_vault (their database: ${cluster.hosted.database})`);
+    } else {
+      hostedEnv.AUTOMATIONS_TEST_HOSTED_SKIP = `hosted Supabase's extensions are unavailable: ${cluster.hosted.unavailable}`;
+      console.log(`  without pg_net / pg_cron 1.6 / supabase_vault (${cluster.hosted.unavailable}): tests/hosted is skipped`);
+    }
   }
 
   const template = `automations_template_${process.pid}`;
@@ -136,7 +152,7 @@ async function main(): Promise<number> {
       {
         cwd: root,
         stdio: "inherit",
-        env: { ...process.env, AUTOMATIONS_TEST_ADMIN_URL: admin, AUTOMATIONS_TEST_TEMPLATE: template },
+        env: { ...process.env, ...hostedEnv, AUTOMATIONS_TEST_ADMIN_URL: admin, AUTOMATIONS_TEST_TEMPLATE: template },
       },
     );
     if (existsSync(report)) {
