@@ -1,6 +1,10 @@
 // The whole backend in one process: database (embedded PGlite, or
 // DATABASE_URL), migrations + seed, the five functions over HTTP, a worker
 // that wakes on every enqueue, and a schedule tick every few seconds.
+// AUTOMATIONS_LOCAL_WORKER=off is hosted mode: no loop of its own (no worker,
+// tick or retention); only function calls do work, as on hosted Supabase
+// (pg_cron + pg_net call the tick and worker; an enqueueing call drains in the
+// background, as EdgeRuntime.waitUntil does in shared/runtime/edge.ts).
 import { mkdirSync } from "node:fs";
 import type { Server } from "node:http";
 import { join } from "node:path";
@@ -47,6 +51,26 @@ function positiveInt(env: Env, name: string): number | undefined {
   return Number(v);
 }
 
+/** AUTOMATIONS_LOCAL_WORKER: "on" (default) or "off" (hosted mode). */
+export function localWorkerEnabled(env: Env): boolean {
+  const v = (env.AUTOMATIONS_LOCAL_WORKER ?? "on").trim().toLowerCase();
+  if (v === "on" || v === "") return true;
+  if (v === "off") return false;
+  throw new Error(`AUTOMATIONS_LOCAL_WORKER must be "on" or "off", not "${env.AUTOMATIONS_LOCAL_WORKER}"`);
+}
+
+/** Hosted mode's kick: one background drain at a time, as one edge function isolate does. */
+function backgroundDrain(deps: () => AppDeps, logger: Logger): () => void {
+  let draining: Promise<unknown> | null = null;
+  return () => {
+    if (draining) return;
+    draining = new Worker({ ...deps(), concurrency: 4 })
+      .drain(20_000)
+      .catch((e: unknown) => logger.warn("background drain failed", { error: String(e) }))
+      .finally(() => (draining = null));
+  };
+}
+
 /** The database, and the worker's own connections (so HTTP bursts cannot starve it). */
 async function openDb(env: Env, root: string): Promise<{ db: Db; workerDb: Db; label: string }> {
   if (env.DATABASE_URL) {
@@ -78,6 +102,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const jwtSecret = env.SUPABASE_JWT_SECRET ?? LOCAL_JWT_SECRET;
   const keys = { ...(await localKeys(jwtSecret)), jwtSecret };
   const url = `http://${host}:${port}`;
+  const loops = localWorkerEnabled(env);
 
   const { db, workerDb, label } = await openDb(env, opts.root);
   try {
@@ -92,16 +117,18 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         ...env,
         SUPABASE_JWT_SECRET: jwtSecret,
       },
-      { db, logger, kick: () => worker?.wake() },
+      { db, logger, kick: loops ? () => worker?.wake() : backgroundDrain(() => deps, logger) },
     );
-    // 32 at once: steps mostly wait on I/O, and saves are batched (docs/performance.md).
-    worker = new Worker({
-      ...deps,
-      db: workerDb,
-      concurrency: Number(env.AUTOMATIONS_WORKER_CONCURRENCY ?? 32),
-      pollIntervalMs: 1000,
-    });
-    await worker.start();
+    if (loops) {
+      // 32 at once: steps mostly wait on I/O, and saves are batched (docs/performance.md).
+      worker = new Worker({
+        ...deps,
+        db: workerDb,
+        concurrency: Number(env.AUTOMATIONS_WORKER_CONCURRENCY ?? 32),
+        pollIntervalMs: 1000,
+      });
+      await worker.start();
+    }
 
     const server: Server = createFunctionsServer(
       {
@@ -121,7 +148,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     await listen(server, port, host);
 
     let ticking = false;
-    const tick = setInterval(() => {
+    const tick = loops && setInterval(() => {
       if (ticking) return;
       ticking = true;
       tickSchedules(db, new Date(), logger)
@@ -140,8 +167,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         .catch((e: unknown) => logger.warn("retention failed", { error: String(e) }))
         .finally(() => (pruning = false));
     };
-    prune();
-    const retention = setInterval(prune, 3_600_000);
+    if (loops) prune();
+    const retention = loops && setInterval(prune, 3_600_000);
 
     return {
       url,
@@ -150,15 +177,15 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       deps,
       keys,
       async stop() {
-        clearInterval(tick);
-        clearInterval(retention);
+        if (tick) clearInterval(tick);
+        if (retention) clearInterval(retention);
         // Stop taking requests (in-flight ones finish), then stop claiming and
         // let running runs finish or go back to the queue, then close the database.
         const closed = new Promise<void>((r) => server.close(() => r()));
         server.closeIdleConnections();
         await Promise.race([closed, new Promise((r) => setTimeout(r, 5000))]);
         server.closeAllConnections();
-        await worker!.stop(10_000);
+        await worker?.stop(10_000);
         if (workerDb !== db) await workerDb.close?.();
         await db.close?.();
       },

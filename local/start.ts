@@ -4,7 +4,7 @@
 import { DEMO, signedCurl } from "./demo.ts";
 import { userJwt } from "./keys.ts";
 import { projectRoot } from "./root.ts";
-import { startRuntime } from "./runtime.ts";
+import { localWorkerEnabled, startRuntime } from "./runtime.ts";
 
 const root = projectRoot(import.meta.url);
 
@@ -24,6 +24,9 @@ async function main() {
     `  Anon key:   ${rt.keys.anonKey}`,
     `  Service key:${" "}${rt.keys.serviceRoleKey}`,
   ];
+  if (!localWorkerEnabled(process.env)) {
+    lines.push("  Hosted mode (AUTOMATIONS_LOCAL_WORKER=off): no worker, tick or retention loop; only function calls do work (pg_cron + pg_net, or you).");
+  }
   if (demo) {
     lines.push(
       "",

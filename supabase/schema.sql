@@ -382,6 +382,57 @@ $$;
 COMMENT ON FUNCTION automations_engine.builtin_action_specs() IS 'Config spec of each built-in action type, mirroring the zod schemas in shared/actions/*.ts (tests/validation checks they match).';
 
 --
+-- Name: call_function(text, jsonb, integer); Type: FUNCTION; Schema: automations_engine; Owner: -
+--
+
+CREATE FUNCTION automations_engine.call_function(p_function text, p_body jsonb DEFAULT '{}'::jsonb, p_timeout_ms integer DEFAULT 60000) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $_$
+declare
+  v_url text;
+  v_key text;
+  v_id bigint;
+begin
+  -- What the pg_cron jobs run: POST <project url>/functions/v1/<function> with
+  -- `Authorization: Bearer <service role key>`, both read from Vault at every
+  -- call, so rotating either needs no reinstall. pg_net queues the request in
+  -- this transaction and its background worker sends it after the commit (a
+  -- rolled-back caller sends nothing); the answer lands in net._http_response
+  -- under the returned id.
+  -- Dynamic SQL: the net and vault schemas exist only where pg_net and Vault
+  -- are installed, and static references would not pass plpgsql_check elsewhere.
+  if to_regclass('vault.decrypted_secrets') is null or to_regnamespace('net') is null then
+    raise exception 'calling % from SQL needs pg_net and Supabase Vault', p_function
+      using errcode = '55000', hint = 'enable pg_net (Dashboard > Database > Extensions); see docs/deploy.md section 6';
+  end if;
+  execute $q$
+    select max(decrypted_secret) filter (where name = 'automations_project_url'),
+           max(decrypted_secret) filter (where name = 'automations_service_role_key')
+      from vault.decrypted_secrets
+     where name in ('automations_project_url', 'automations_service_role_key')
+  $q$ into v_url, v_key;
+  if v_url is null or v_key is null then
+    raise exception 'Vault has no % secret', case when v_url is null then 'automations_project_url' else 'automations_service_role_key' end
+      using errcode = '55000',
+            hint = 'store it: select vault.create_secret(''<value>'', ''<name>''); see docs/deploy.md section 6';
+  end if;
+  execute 'select net.http_post(url := $1, body := $2, headers := $3, timeout_milliseconds := $4)'
+    into v_id
+    using rtrim(v_url, '/') || '/functions/v1/' || p_function, p_body,
+          jsonb_build_object('Content-Type', 'application/json', 'Authorization', 'Bearer ' || v_key),
+          p_timeout_ms;
+  return v_id;
+end;
+$_$;
+
+--
+-- Name: FUNCTION call_function(p_function text, p_body jsonb, p_timeout_ms integer); Type: COMMENT; Schema: automations_engine; Owner: -
+--
+
+COMMENT ON FUNCTION automations_engine.call_function(p_function text, p_body jsonb, p_timeout_ms integer) IS 'POSTs to <Vault automations_project_url>/functions/v1/<p_function> with the Vault service role key through pg_net (sent after commit). Returns the pg_net request id.';
+
+--
 -- Name: caller_is_service(); Type: FUNCTION; Schema: automations_engine; Owner: -
 --
 
@@ -1780,33 +1831,27 @@ $$;
 COMMENT ON FUNCTION automations_engine.insert_actions(p_org_id uuid, p_automation_id uuid, p_actions jsonb) IS 'Inserts an ordered action list for an automation in one statement (one snapshot).';
 
 --
--- Name: install_cron(text); Type: FUNCTION; Schema: automations_engine; Owner: -
+-- Name: install_cron(text, text); Type: FUNCTION; Schema: automations_engine; Owner: -
 --
 
-CREATE FUNCTION automations_engine.install_cron(p_schedule text DEFAULT '* * * * *'::text) RETURNS text
+CREATE FUNCTION automations_engine.install_cron(p_schedule text DEFAULT '* * * * *'::text, p_kick_schedule text DEFAULT '1 seconds'::text) RETURNS text
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $_$
 -- Hosted Supabase: pg_cron + pg_net call the schedule tick and the worker
--- every minute. URL and key come from Vault at each call, so rotating them
--- needs no reinstall:
+-- every minute (call_function: URL and key come from Vault at each call, so
+-- rotating them needs no reinstall), and kick_worker() every second so that
+-- runs queued in SQL start within about a second (migration 001500):
 --   select vault.create_secret('https://<ref>.supabase.co', 'automations_project_url');
 --   select vault.create_secret('<service role key>', 'automations_service_role_key');
 --   select automations_engine.install_cron();
--- Harmless where pg_cron or pg_net is missing: it says what to enable.
+-- cron.schedule replaces a job of the same name, so running it again leaves
+-- one set of jobs. p_kick_schedule null removes the kick (runs queued in SQL
+-- then wait for the next worker call). Harmless where pg_cron or pg_net is
+-- missing: it says what to enable.
 declare
-  v_call text := $call$
-    select net.http_post(
-      url := (select decrypted_secret from vault.decrypted_secrets where name = 'automations_project_url')
-             || '/functions/v1/%s',
-      headers := jsonb_build_object(
-        'Content-Type', 'application/json',
-        'Authorization', 'Bearer ' || (select decrypted_secret from vault.decrypted_secrets
-                                        where name = 'automations_service_role_key')),
-      body := '{}'::jsonb,
-      -- The worker drains for up to ~25 s before it answers.
-      timeout_milliseconds := 60000)
-  $call$;
+  v_cron_version text;
+  v_kick text;
 begin
   if not exists (select 1 from pg_extension where extname = 'pg_cron')
      or not exists (select 1 from pg_extension where extname = 'pg_net') then
@@ -1815,23 +1860,41 @@ begin
   if to_regclass('vault.decrypted_secrets') is null then
     return 'Supabase Vault is not available: store automations_project_url and automations_service_role_key in Vault first';
   end if;
+  select extversion into v_cron_version from pg_extension where extname = 'pg_cron';
   -- Dynamic SQL: the cron schema exists only where pg_cron is installed, and
   -- static references would not even pass `supabase db lint` elsewhere.
   execute format('select %I.schedule($1, $2, $3)', 'cron')
-    using 'automations-schedule-tick', p_schedule, format(v_call, 'automations-schedule-tick');
+    using 'automations-schedule-tick', p_schedule, 'select automations_engine.call_function(''automations-schedule-tick'')';
   execute format('select %I.schedule($1, $2, $3)', 'cron')
-    using 'automations-worker', p_schedule, format(v_call, 'automations-worker');
+    using 'automations-worker', p_schedule, 'select automations_engine.call_function(''automations-worker'')';
+  if p_kick_schedule is null then
+    perform automations_engine.uninstall_cron(array['automations-kick', 'automations-cron-history']);
+    v_kick := 'no automations-kick (runs queued in SQL wait for the next worker call); ';
+  elsif string_to_array(v_cron_version, '.')::int[] < array[1, 5] then
+    -- Seconds schedules came with pg_cron 1.5; hosted Supabase runs 1.6.
+    v_kick := 'no automations-kick: pg_cron ' || v_cron_version || ' has no seconds schedules (1.5 or later has); ';
+  else
+    execute format('select %I.schedule($1, $2, $3)', 'cron')
+      using 'automations-kick', p_kick_schedule, 'select automations_engine.kick_worker()';
+    -- A job every second writes 86,400 rows a day to cron.job_run_details;
+    -- keep a day of the automations jobs' history.
+    execute format('select %I.schedule($1, $2, $3)', 'cron')
+      using 'automations-cron-history', '41 * * * *',
+            'delete from cron.job_run_details where end_time < now() - interval ''1 day'''
+            || ' and jobid in (select jobid from cron.job where jobname like ''automations-%'')';
+    v_kick := 'scheduled automations-kick (' || p_kick_schedule || ') and automations-cron-history (41 * * * *); ';
+  end if;
   -- Retention (a later migration) is a plain SQL job; schedule it alongside.
   return 'scheduled automations-schedule-tick and automations-worker (' || p_schedule || '); '
-         || automations_engine.install_retention_cron();
+         || v_kick || automations_engine.install_retention_cron();
 end;
 $_$;
 
 --
--- Name: FUNCTION install_cron(p_schedule text); Type: COMMENT; Schema: automations_engine; Owner: -
+-- Name: FUNCTION install_cron(p_schedule text, p_kick_schedule text); Type: COMMENT; Schema: automations_engine; Owner: -
 --
 
-COMMENT ON FUNCTION automations_engine.install_cron(p_schedule text) IS 'Schedules the tick and worker functions with pg_cron + pg_net (URL and key read from Vault per call). Returns what it did or what is missing.';
+COMMENT ON FUNCTION automations_engine.install_cron(p_schedule text, p_kick_schedule text) IS 'Schedules the tick and worker functions with pg_cron + pg_net (URL and key read from Vault per call), the kick (kick_worker(), every second) and its history cleanup. Returns what it did or what is missing.';
 
 --
 -- Name: install_retention_cron(text); Type: FUNCTION; Schema: automations_engine; Owner: -
@@ -2033,6 +2096,65 @@ $$;
 --
 
 COMMENT ON FUNCTION automations_engine.jsonlogic_problems(p_node jsonb, p_at text, p_kind text, p_operators text[], p_iterators text[], p_roots text[], p_check_vars boolean, p_depth integer, p_max_depth integer) IS 'Static problems of a JsonLogic rule: operations with other than one key, unknown operators, var roots outside the context.';
+
+--
+-- Name: kick_worker(interval); Type: FUNCTION; Schema: automations_engine; Owner: -
+--
+
+CREATE FUNCTION automations_engine.kick_worker(p_min_interval interval DEFAULT '00:00:01'::interval) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $_$
+declare
+  v_state automations_engine.worker_kick;
+  v_answered boolean;
+  v_id bigint;
+begin
+  -- Called every second by pg_cron (job automations-kick). Cheap when idle:
+  -- two index probes (automation_runs_due_idx, automation_runs_lease_idx)
+  -- and nothing written. Returns the pg_net request id of the call it made,
+  -- or null when it made none.
+  --
+  -- 1. Work for a worker: a due pending run, or a running one whose lease
+  --    expired (the worker hands it back and runs it again).
+  if not exists (select 1 from public.automation_runs where status = 'pending' and run_at <= now())
+     and not exists (select 1 from public.automation_runs where status = 'running' and lease_expires_at < now()) then
+    return null;
+  end if;
+  if to_regclass('net._http_response') is null then
+    return null; -- no pg_net: the worker's own schedule (or the local runtime) runs the queue
+  end if;
+  -- 2. One kicker at a time: a concurrent caller skips instead of waiting.
+  select * into v_state from automations_engine.worker_kick for update skip locked;
+  if not found then
+    return null;
+  end if;
+  -- 3. At most one call per p_min_interval, however many runs are queued.
+  if v_state.last_kick_at > clock_timestamp() - p_min_interval then
+    return null;
+  end if;
+  -- 4. At most one call in flight: the last one has no answer yet (within
+  --    pg_net's 60 s timeout, after which it records a timeout). A worker
+  --    call drains until nothing is due, so runs queued while it works are
+  --    claimed by it; the once-a-minute automations-worker job is separate.
+  if v_state.request_id is not null and v_state.last_kick_at > clock_timestamp() - interval '65 seconds' then
+    execute 'select exists (select 1 from net._http_response where id = $1)' into v_answered using v_state.request_id;
+    if not v_answered then
+      return null;
+    end if;
+  end if;
+  v_id := automations_engine.call_function('automations-worker', '{}'::jsonb, 60000);
+  update automations_engine.worker_kick
+     set last_kick_at = clock_timestamp(), request_id = v_id, kicks = kicks + 1;
+  return v_id;
+end;
+$_$;
+
+--
+-- Name: FUNCTION kick_worker(p_min_interval interval); Type: COMMENT; Schema: automations_engine; Owner: -
+--
+
+COMMENT ON FUNCTION automations_engine.kick_worker(p_min_interval interval) IS 'Calls automations-worker through pg_net when runs are due (or leases expired), at most one call in flight and one per p_min_interval. pg_cron runs it every second (automations-kick). Returns the request id or null.';
 
 --
 -- Name: match_event_automations(uuid, text, text, text, text); Type: FUNCTION; Schema: automations_engine; Owner: -
@@ -2948,6 +3070,40 @@ $_$;
 COMMENT ON FUNCTION automations_engine.trigger_config_problems(p_type public.automation_trigger_type, p_config jsonb) IS 'Problems of a trigger_config for its trigger type, each starting with its JSON path; empty when valid. Mirrors validateTriggerConfig().';
 
 --
+-- Name: uninstall_cron(text[]); Type: FUNCTION; Schema: automations_engine; Owner: -
+--
+
+CREATE FUNCTION automations_engine.uninstall_cron(p_jobs text[] DEFAULT NULL::text[]) RETURNS text
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $_$
+declare
+  v_removed text[];
+begin
+  -- Removes the pg_cron jobs install_cron made (p_jobs: only those named).
+  -- Harmless where pg_cron is missing.
+  if not exists (select 1 from pg_catalog.pg_extension where extname = 'pg_cron') then
+    return 'pg_cron is not enabled: no jobs to remove';
+  end if;
+  execute format(
+    'select coalesce(array_agg(jobname order by jobname) filter (where %I.unschedule(jobid)), ''{}'')
+       from %I.job
+      where jobname = any ($1)', 'cron', 'cron')
+    into v_removed
+    using coalesce(p_jobs, array['automations-schedule-tick', 'automations-worker', 'automations-kick',
+                                 'automations-cron-history', 'automations-retention']);
+  return case when cardinality(v_removed) = 0 then 'no automations jobs were scheduled'
+              else 'unscheduled ' || array_to_string(v_removed, ', ') end;
+end;
+$_$;
+
+--
+-- Name: FUNCTION uninstall_cron(p_jobs text[]); Type: COMMENT; Schema: automations_engine; Owner: -
+--
+
+COMMENT ON FUNCTION automations_engine.uninstall_cron(p_jobs text[]) IS 'Unschedules the pg_cron jobs install_cron made (all of them, or those named). Returns what it removed.';
+
+--
 -- Name: webhook_enqueue(uuid, timestamp with time zone, jsonb, text); Type: FUNCTION; Schema: automations_engine; Owner: -
 --
 
@@ -3683,6 +3839,24 @@ CREATE TABLE automations_engine.webhook_secrets (
 COMMENT ON TABLE automations_engine.webhook_secrets IS 'Signing secrets of webhook automations. Readable only by the service (the webhook function).';
 
 --
+-- Name: worker_kick; Type: TABLE; Schema: automations_engine; Owner: -
+--
+
+CREATE TABLE automations_engine.worker_kick (
+    id boolean DEFAULT true NOT NULL,
+    last_kick_at timestamp with time zone,
+    request_id bigint,
+    kicks bigint DEFAULT 0 NOT NULL,
+    CONSTRAINT worker_kick_id_check CHECK (id)
+);
+
+--
+-- Name: TABLE worker_kick; Type: COMMENT; Schema: automations_engine; Owner: -
+--
+
+COMMENT ON TABLE automations_engine.worker_kick IS 'One row: the last worker call kick_worker() made through pg_net (when, its net._http_response id) and how many it made.';
+
+--
 -- Name: automation_actions; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -4045,6 +4219,13 @@ ALTER TABLE ONLY automations_engine.schedule_state
 
 ALTER TABLE ONLY automations_engine.webhook_secrets
     ADD CONSTRAINT webhook_secrets_pkey PRIMARY KEY (automation_id);
+
+--
+-- Name: worker_kick worker_kick_pkey; Type: CONSTRAINT; Schema: automations_engine; Owner: -
+--
+
+ALTER TABLE ONLY automations_engine.worker_kick
+    ADD CONSTRAINT worker_kick_pkey PRIMARY KEY (id);
 
 --
 -- Name: automation_actions automation_actions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -4853,6 +5034,12 @@ REVOKE ALL ON FUNCTION automations_engine.builtin_action_specs() FROM PUBLIC;
 GRANT ALL ON FUNCTION automations_engine.builtin_action_specs() TO service_role;
 
 --
+-- Name: FUNCTION call_function(p_function text, p_body jsonb, p_timeout_ms integer); Type: ACL; Schema: automations_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION automations_engine.call_function(p_function text, p_body jsonb, p_timeout_ms integer) FROM PUBLIC;
+
+--
 -- Name: FUNCTION caller_is_service(); Type: ACL; Schema: automations_engine; Owner: -
 --
 
@@ -5050,10 +5237,10 @@ GRANT ALL ON FUNCTION automations_engine.filter_truthy(v jsonb) TO service_role;
 REVOKE ALL ON FUNCTION automations_engine.insert_actions(p_org_id uuid, p_automation_id uuid, p_actions jsonb) FROM PUBLIC;
 
 --
--- Name: FUNCTION install_cron(p_schedule text); Type: ACL; Schema: automations_engine; Owner: -
+-- Name: FUNCTION install_cron(p_schedule text, p_kick_schedule text); Type: ACL; Schema: automations_engine; Owner: -
 --
 
-REVOKE ALL ON FUNCTION automations_engine.install_cron(p_schedule text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION automations_engine.install_cron(p_schedule text, p_kick_schedule text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION install_retention_cron(p_schedule text); Type: ACL; Schema: automations_engine; Owner: -
@@ -5091,6 +5278,12 @@ REVOKE ALL ON FUNCTION automations_engine.json_value_problem(p_value jsonb, p_ex
 --
 
 REVOKE ALL ON FUNCTION automations_engine.jsonlogic_problems(p_node jsonb, p_at text, p_kind text, p_operators text[], p_iterators text[], p_roots text[], p_check_vars boolean, p_depth integer, p_max_depth integer) FROM PUBLIC;
+
+--
+-- Name: FUNCTION kick_worker(p_min_interval interval); Type: ACL; Schema: automations_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION automations_engine.kick_worker(p_min_interval interval) FROM PUBLIC;
 
 --
 -- Name: FUNCTION match_event_automations(p_org_id uuid, p_schema text, p_table text, p_operation text, p_event text); Type: ACL; Schema: automations_engine; Owner: -
@@ -5194,6 +5387,12 @@ GRANT ALL ON FUNCTION automations_engine.timezone_problem(p_tz text) TO service_
 
 REVOKE ALL ON FUNCTION automations_engine.trigger_config_problems(p_type public.automation_trigger_type, p_config jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION automations_engine.trigger_config_problems(p_type public.automation_trigger_type, p_config jsonb) TO service_role;
+
+--
+-- Name: FUNCTION uninstall_cron(p_jobs text[]); Type: ACL; Schema: automations_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION automations_engine.uninstall_cron(p_jobs text[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION webhook_enqueue(p_automation_id uuid, p_rotated_at timestamp with time zone, p_payload jsonb, p_idempotency_key text); Type: ACL; Schema: automations_engine; Owner: -
