@@ -44,6 +44,8 @@ export const knobsSet = (): string =>
 export interface RuntimeProcOptions {
   /** The child gives up on its own after this long. */
   maxSeconds?: number;
+  /** More environment for the runtime (e.g. AUTOMATIONS_LOCAL_WORKER=off). */
+  env?: Record<string, string>;
 }
 
 export async function startRuntimeProc(databaseUrl: string, opts: RuntimeProcOptions = {}): Promise<RuntimeProc> {
@@ -58,6 +60,7 @@ export async function startRuntimeProc(databaseUrl: string, opts: RuntimeProcOpt
     BENCH_CHILD_MAX_SECONDS: String(maxSeconds),
   };
   for (const k of PASS_THROUGH) if (process.env[k]) env[k] = process.env[k]!;
+  Object.assign(env, opts.env);
   // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the runtime.
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
   // Bundled, as `npm start` runs the runtime (no tsx loader in the process).
