@@ -119,12 +119,16 @@ export class Worker {
     await this.unlisten?.().catch(() => {});
   }
 
-  /** Execute due runs until none are left or budgetMs is spent; resolves when in-flight runs end. */
-  async drain(budgetMs: number): Promise<WorkerStats> {
+  /**
+   * Execute due runs until none are left, budgetMs is spent or maxRuns were
+   * claimed (the edge function's CPU budget, docs/deploy.md); resolves when
+   * in-flight runs end.
+   */
+  async drain(budgetMs: number, maxRuns = Infinity): Promise<WorkerStats> {
     const deadline = Date.now() + budgetMs;
     await this.reap(true);
-    while (Date.now() < deadline && !this.stopping) {
-      const free = this.room();
+    while (Date.now() < deadline && !this.stopping && this.stats.claimed < maxRuns) {
+      const free = Math.min(this.room(), maxRuns - this.stats.claimed);
       if (free > 0) {
         const runs = await claimRuns(this.opts.db, this.id, Math.min(free, this.batchSize), this.opts.leaseSeconds);
         runs.forEach((r) => this.launch(r));

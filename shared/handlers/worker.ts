@@ -5,7 +5,9 @@
 // 400 bad options | 401 not the service | 405 method | 503 database unavailable.
 //
 // Options come from the query string and/or a JSON body (the body wins):
-// budget_ms (default 25000, at most 140000) and concurrency (1..32, default 8).
+// budget_ms (default 25000, at most 140000), concurrency (1..32, default 8)
+// and max_runs (runs claimed per call, default DEFAULT_MAX_RUNS: Edge
+// Functions stop a request at 2 s of CPU; see docs/deploy.md for the figures).
 import { z } from "zod";
 import { Worker } from "../engine/worker.ts";
 import { json, readBody } from "../http/body.ts";
@@ -18,6 +20,16 @@ export const DEFAULT_BUDGET_MS = 25_000;
 /** Supabase Edge Functions are stopped at 150 s of wall clock; leave room to answer. */
 export const MAX_BUDGET_MS = 140_000;
 export const DEFAULT_CONCURRENCY = 8;
+/**
+ * Runs claimed per call. Hosted Edge Functions stop a request after 2 s of CPU
+ * (async I/O not counted). Measured (`npm run bench -- hosted`, 2026-12-03):
+ * 0.56 ms of the worker's CPU per one-step run (HTTP, postgres.js, template,
+ * save), so 500 runs take about 0.3 s, 14 % of the limit: room for steps 7
+ * times heavier (more steps, larger payloads) before hosted would stop the
+ * call mid-run. While runs are still due the kick calls again within a second.
+ */
+export const DEFAULT_MAX_RUNS = 500;
+export const MAX_RUNS = 100_000;
 export const MAX_CONCURRENCY = 32;
 
 const Options = z.object(
@@ -27,6 +39,12 @@ const Options = z.object(
       .int("budget_ms must be a whole number of milliseconds")
       .min(1, "budget_ms must be at least 1")
       .max(MAX_BUDGET_MS, `budget_ms is at most ${MAX_BUDGET_MS} (Edge Functions are stopped after 150 s)`)
+      .optional(),
+    max_runs: z
+      .number({ error: "max_runs must be a number" })
+      .int("max_runs must be a whole number")
+      .min(1, "max_runs must be at least 1")
+      .max(MAX_RUNS, `max_runs is at most ${MAX_RUNS}`)
       .optional(),
     concurrency: z
       .number({ error: "concurrency must be a number" })
@@ -42,7 +60,7 @@ type Options = z.infer<typeof Options>;
 async function readOptions(req: Request, limit: number): Promise<Options> {
   const raw: Record<string, unknown> = {};
   const query = new URL(req.url).searchParams;
-  for (const key of ["budget_ms", "concurrency"]) {
+  for (const key of ["budget_ms", "concurrency", "max_runs"]) {
     const v = query.get(key);
     if (v !== null) raw[key] = v.trim() === "" ? NaN : Number(v);
   }
@@ -101,7 +119,7 @@ export function createWorkerHandler(deps: AppDeps, opts: WorkerHandlerOptions = 
     }, budget);
     let stats;
     try {
-      stats = await worker.drain(budget);
+      stats = await worker.drain(budget, options.max_runs ?? DEFAULT_MAX_RUNS);
     } finally {
       clearTimeout(hardStop);
     }

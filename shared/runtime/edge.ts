@@ -6,6 +6,7 @@ import type { Handler } from "../http/route.ts";
 import { Worker } from "../engine/worker.ts";
 import type { AppDeps } from "./deps.ts";
 import { depsFromEnv } from "./env.ts";
+import { DEFAULT_MAX_RUNS } from "../handlers/worker.ts";
 
 interface DenoLike {
   env: { toObject(): Record<string, string> };
@@ -32,7 +33,8 @@ export function serveFunction(factory: (deps: AppDeps) => Handler): void {
   const kick = () => {
     if (draining || !g.EdgeRuntime) return; // one background drain per isolate is enough
     const worker = new Worker({ ...deps, concurrency: 4 });
-    draining = worker.drain(KICK_BUDGET_MS).finally(() => (draining = null));
+    // Same CPU budget as a worker call (the isolate's request pays for it).
+    draining = worker.drain(KICK_BUDGET_MS, DEFAULT_MAX_RUNS).finally(() => (draining = null));
     g.EdgeRuntime.waitUntil(draining);
   };
 

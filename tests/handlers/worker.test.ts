@@ -108,6 +108,15 @@ describe("automations-worker", () => {
     expect((await counts()).pending).toBe(20 - report.processed);
   });
 
+  it("claims at most max_runs per call (the CPU budget) and leaves the rest pending", async () => {
+    await enqueue("probe", 7);
+    const res = await handler(asService({ body: { max_runs: 3, concurrency: 2 } }));
+    expect(await res.json()).toMatchObject({ processed: 3, completed: 3 });
+    expect(await counts()).toEqual({ completed: 3, pending: 4 });
+    const rest = await handler(asService({ suffix: "?max_runs=10" }));
+    expect(await rest.json()).toMatchObject({ processed: 4, completed: 4 });
+  });
+
   it("hands a run still in flight after the grace period back to the queue", async () => {
     const h = createWorkerHandler(appDeps(t.db, { actions: [hang] }), { graceMs: 100 });
     const [runId] = await enqueue("hang", 1);
@@ -123,6 +132,8 @@ describe("automations-worker", () => {
       [{ body: { budget_ms: "soon" } }, /budget_ms must be a number/],
       [{ body: { concurrency: 0 } }, /concurrency must be at least 1/],
       [{ body: { concurrency: 33 } }, /concurrency is at most 32/],
+      [{ body: { max_runs: 0 } }, /max_runs must be at least 1/],
+      [{ body: { max_runs: 1.5 } }, /max_runs must be a whole number/],
       [{ suffix: "?budget_ms=abc" }, /budget_ms must be a number/],
       [{ body: "{oops" }, /not valid JSON/],
       [{ body: [1] }, /must be a JSON object/],
