@@ -36,32 +36,54 @@ function privilege(): string[] | null {
   return sudo.status === 0 ? ["sudo", "-n"] : null;
 }
 
-function runLoud(argv: string[], env: NodeJS.ProcessEnv = process.env): boolean {
-  const r = spawnSync(argv[0]!, argv.slice(1), { stdio: "inherit", env });
+function runLoud(argv: string[]): boolean {
+  const r = spawnSync(argv[0]!, argv.slice(1), { stdio: "inherit", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
   return r.status === 0;
 }
+
+/** What set-up looks at and does, replaceable in tests (tests/scripts/pg_deps.test.ts). */
+export interface SetupDeps {
+  missingPackages(): string[];
+  missingExtensions(): string[];
+  /** [] as root, ["sudo", "-n"] with passwordless sudo, null when we may not install. */
+  privilege(): string[] | null;
+  isRoot(): boolean;
+  vendorScript(): string | null;
+  run(argv: string[]): boolean;
+  log(line: string): void;
+}
+
+const realDeps = (): SetupDeps => ({
+  missingPackages,
+  missingExtensions: missingHostedExtensions,
+  privilege,
+  isRoot,
+  vendorScript,
+  run: runLoud,
+  log: (l) => console.log(`  ${l}`),
+});
 
 /**
  * Installs the missing Debian packages when we may (saying what), or throws
  * with the exact command to run. Does nothing when all are there.
  */
-export function ensurePackages(log: (line: string) => void = console.log): void {
-  const missing = missingPackages();
+export function ensurePackages(over: Partial<SetupDeps> = {}): void {
+  const d = { ...realDeps(), ...over };
+  const missing = d.missingPackages();
   if (missing.length === 0) return;
   const command = `sudo apt-get update && sudo apt-get install -y ${missing.join(" ")}`;
-  const via = privilege();
+  const via = d.privilege();
   if (via === null) {
     throw new Error(
       `PostgreSQL 15 test dependencies are missing. Install them with:\n  ${command}\n` +
         `or point TEST_DATABASE_URL at a PostgreSQL 15 server where you may create databases and roles.`,
     );
   }
-  log(`installing missing Debian packages${via.length ? " (with sudo)" : ""}: ${missing.join(" ")}`);
-  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  d.log(`installing missing Debian packages${via.length ? " (with sudo)" : ""}: ${missing.join(" ")}`);
   const ok =
-    runLoud([...via, "apt-get", "update", "-qq"], env) &&
-    runLoud([...via, "env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "-qq", ...missing], env);
-  const still = missingPackages();
+    d.run([...via, "apt-get", "update", "-qq"]) &&
+    d.run([...via, "env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "-qq", ...missing]);
+  const still = d.missingPackages();
   if (!ok || still.length) {
     throw new Error(`apt-get could not install ${still.join(" ") || missing.join(" ")}; run it yourself:\n  ${command}`);
   }
@@ -100,14 +122,15 @@ export function vendorScript(): string | null {
  * Builds pg_net, pg_cron 1.6 and supabase_vault when they are missing and we
  * run as root. Returns why they are unavailable, or null when installed.
  */
-export function ensureHostedExtensions(log: (line: string) => void = console.log): string | null {
-  let missing = missingHostedExtensions();
+export function ensureHostedExtensions(over: Partial<SetupDeps> = {}): string | null {
+  const d = { ...realDeps(), ...over };
+  let missing = d.missingExtensions();
   if (missing.length === 0) return null;
-  const script = vendorScript();
+  const script = d.vendorScript();
   if (!script) return `${missing.join(", ")} not installed and no vendor/build-extensions.sh found (set AUTOMATIONS_VENDOR_DIR)`;
-  if (!isRoot()) return `${missing.join(", ")} not installed: run \`sudo ${script}\``;
-  log(`building hosted Supabase's extensions (${missing.join(", ")}) with ${script}`);
-  runLoud(["bash", script]);
-  missing = missingHostedExtensions();
+  if (!d.isRoot()) return `${missing.join(", ")} not installed: run \`sudo ${script}\``;
+  d.log(`building hosted Supabase's extensions (${missing.join(", ")}) with ${script}`);
+  d.run(["bash", script]);
+  missing = d.missingExtensions();
   return missing.length ? `${script} did not install ${missing.join(", ")}` : null;
 }
