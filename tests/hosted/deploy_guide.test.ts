@@ -198,6 +198,42 @@ describe.skipIf(skip !== null)("docs/deploy.md on pg_cron 1.6 + pg_net + Vault, 
     expect(row!.status).toBe("completed");
   });
 
+  it("kick_worker: nothing when idle; one call for many due runs; no second call while it is in flight", async () => {
+    // Call it by hand, with no other job calling the worker meanwhile.
+    const [removed] = await db.query<{ msg: string }>(
+      "select automations_engine.uninstall_cron(array['automations-kick', 'automations-worker', 'automations-schedule-tick']) as msg",
+    );
+    expect(removed!.msg).toBe("unscheduled automations-kick, automations-schedule-tick, automations-worker");
+    expect(await jobs()).toEqual(["automations-cron-history 41 * * * *", "automations-retention 17 * * * *"]);
+    await until("an idle queue", async () => {
+      const [r] = await db.query<{ n: number }>("select count(*)::int as n from public.automation_runs where status in ('pending', 'running')");
+      return r!.n === 0;
+    });
+    // The last automatic kick's call answered and more than a second ago.
+    await until("the last kick to be over", async () => {
+      const [r] = await db.query<{ quiet: boolean }>(
+        `select (last_kick_at is null or last_kick_at < clock_timestamp() - interval '1 second')
+                and (request_id is null or exists (select 1 from net._http_response where id = request_id)) as quiet
+           from automations_engine.worker_kick`,
+      );
+      return r!.quiet;
+    });
+    const kick = async () => (await db.query<{ id: string | null }>("select automations_engine.kick_worker()::text as id"))[0]!.id;
+    expect(await kick()).toBeNull();
+    const [before] = await db.query<{ kicks: number }>("select kicks::int from automations_engine.worker_kick");
+    await db.query("select public.run_automation($1) from generate_series(1, 40)", [ids.automation]);
+    const first = await kick();
+    expect(first).not.toBeNull();
+    expect(await kick()).toBeNull(); // in flight (and within the second)
+    const answer = await until("the worker's answer", async () => {
+      const [r] = await db.query<{ content: string | null }>("select content from net._http_response where id = $1", [first]);
+      return r?.content;
+    });
+    expect(JSON.parse(answer)).toMatchObject({ processed: 40, completed: 40 });
+    const [after] = await db.query<{ kicks: number }>("select kicks::int from automations_engine.worker_kick");
+    expect(after!.kicks - before!.kicks).toBe(1);
+  });
+
   it("§10 uninstall removes the jobs, the trigger, the tables and the secrets", async () => {
     await runSection("10.");
     expect(await jobs()).toEqual([]);
