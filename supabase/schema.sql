@@ -2110,6 +2110,7 @@ CREATE FUNCTION automations_engine.kick_worker(p_min_interval interval DEFAULT '
 declare
   v_state automations_engine.worker_kick;
   v_answered boolean;
+  v_useful boolean;
   v_id bigint;
 begin
   -- Called every second by pg_cron (job automations-kick). Cheap when idle:
@@ -2139,11 +2140,22 @@ begin
   --    pg_net's 60 s timeout, after which it records a timeout). A worker
   --    call drains until nothing is due, so runs queued while it works are
   --    claimed by it; the once-a-minute automations-worker job is separate.
+  -- 5. Back off to one call per 15 s while calls fail (say a wrong key in
+  --    Vault: 401, or the function is not deployed): otherwise a broken
+  --    install would cost 86,400 failed calls a day. A call that ran nothing
+  --    is not a failure: another worker (a webhook's background drain, the
+  --    minute job) may simply have taken the runs first.
   if v_state.request_id is not null and v_state.last_kick_at > clock_timestamp() - interval '65 seconds' then
     -- format(%I): not checked by plpgsql_check where pg_net is absent.
-    execute format('select exists (select 1 from %I._http_response where id = $1)', 'net')
-      into v_answered using v_state.request_id;
+    execute format(
+      $q$select count(*) > 0,
+                coalesce(bool_or(status_code = 200), false)
+           from %I._http_response where id = $1$q$, 'net')
+      into v_answered, v_useful using v_state.request_id;
     if not v_answered then
+      return null;
+    end if;
+    if not v_useful and v_state.last_kick_at > clock_timestamp() - interval '15 seconds' then
       return null;
     end if;
   end if;
@@ -2158,7 +2170,7 @@ $_$;
 -- Name: FUNCTION kick_worker(p_min_interval interval); Type: COMMENT; Schema: automations_engine; Owner: -
 --
 
-COMMENT ON FUNCTION automations_engine.kick_worker(p_min_interval interval) IS 'Calls automations-worker through pg_net when runs are due (or leases expired), at most one call in flight and one per p_min_interval. pg_cron runs it every second (automations-kick). Returns the request id or null.';
+COMMENT ON FUNCTION automations_engine.kick_worker(p_min_interval interval) IS 'Calls automations-worker through pg_net when runs are due (or leases expired), at most one call in flight and one per p_min_interval (one per 15 s after a failed call). pg_cron runs it every second (automations-kick). Returns the request id or null.';
 
 --
 -- Name: match_event_automations(uuid, text, text, text, text); Type: FUNCTION; Schema: automations_engine; Owner: -

@@ -234,6 +234,38 @@ describe.skipIf(skip !== null)("docs/deploy.md on pg_cron 1.6 + pg_net + Vault, 
     expect(after!.kicks - before!.kicks).toBe(1);
   });
 
+  it("kick_worker backs off to one call per 15 s while calls fail (a wrong key in Vault: 401)", async () => {
+    const setKey = (key: string) =>
+      db.query("select vault.update_secret((select id from vault.secrets where name = 'automations_service_role_key'), $1)", [key]);
+    const kick = async () => (await db.query<{ id: string | null }>("select automations_engine.kick_worker()::text as id"))[0]!.id;
+    await setKey("not-the-service-key");
+    try {
+      await db.query("select public.run_automation($1)", [ids.automation]);
+      await db.query("update automations_engine.worker_kick set last_kick_at = now() - interval '1 minute'");
+      const failed = await kick();
+      expect(failed).not.toBeNull();
+      const status = await until("the 401", async () => {
+        const [r] = await db.query<{ status_code: number | null }>("select status_code from net._http_response where id = $1", [failed]);
+        return r?.status_code;
+      });
+      expect(status).toBe(401);
+      // Two seconds after the failed call: a working install would call again; this one waits.
+      await db.query("update automations_engine.worker_kick set last_kick_at = now() - interval '2 seconds'");
+      expect(await kick()).toBeNull();
+      await setKey(rt.keys.serviceRoleKey);
+      await db.query("update automations_engine.worker_kick set last_kick_at = now() - interval '16 seconds'");
+      const retried = await kick();
+      expect(retried).not.toBeNull();
+      const answer = await until("the retry's answer", async () => {
+        const [r] = await db.query<{ status_code: number | null }>("select status_code from net._http_response where id = $1", [retried]);
+        return r?.status_code;
+      });
+      expect(answer).toBe(200);
+    } finally {
+      await setKey(rt.keys.serviceRoleKey);
+    }
+  });
+
   it("§10 uninstall removes the jobs, the trigger, the tables and the secrets", async () => {
     await runSection("10.");
     expect(await jobs()).toEqual([]);
