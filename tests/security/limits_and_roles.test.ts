@@ -125,6 +125,11 @@ describe("caller_is_service() is an allowlist", () => {
     await expect(asApiRole(member, (tx) => tx.query("select public.replace_automation_actions($1, '[]'::jsonb)", [idB]))).rejects.toMatchObject({ code: "P0002" });
     await expect(asApiRole(member, (tx) => tx.query("select public.rotate_webhook_secret($1)", [idB]))).rejects.toMatchObject({ code: "P0002" });
     expect((await t.db.query("select 1 from automation_runs where automation_id = $1", [idB])).length).toBe(0);
+    // Inserting a run directly is checked as for any member (a paused automation does not run).
+    const paused = await createAutomation(t.db, orgA, { name: "paused", status: "paused" });
+    await expect(
+      asApiRole(member, (tx) => tx.query("insert into automation_runs (org_id, automation_id) values ($1, $2)", [orgA, paused])),
+    ).rejects.toMatchObject({ code: "55000" });
     // Its own org's automation works as for any member.
     await expect(asApiRole(member, (tx) => tx.query("select public.run_automation($1)", [idA]))).resolves.toHaveLength(1);
   });
