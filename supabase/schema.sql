@@ -443,17 +443,82 @@ CREATE FUNCTION automations_engine.caller_is_service() RETURNS boolean
     SET search_path TO ''
     AS $$
   -- Who is calling a SECURITY DEFINER function? Inside one, current_user is the
-  -- owner, but the `role` setting still holds what PostgREST (or our asUser)
-  -- set: anon / authenticated for API users, service_role for the service key,
-  -- and 'none' on a direct service connection.
-  select coalesce(nullif(current_setting('role', true), ''), 'none') not in ('anon', 'authenticated')
+  -- owner, so it cannot tell. The `role` setting still holds what PostgREST (or
+  -- our asUser) set: anon / authenticated for API users, service_role for the
+  -- service key, or whatever API role a project adds; 'none' on a direct
+  -- connection, whose caller is then the session user. An allowlist, not a
+  -- denylist: only service_role and the owner roles (postgres, supabase_admin,
+  -- superusers, the owner of the engine schema, i.e. whoever ran the
+  -- migrations) are the service. A project's own role (say api_reader,
+  -- granted like authenticated) is a user: it gets its org's rows only.
+  select exists (
+    select 1
+      from pg_catalog.pg_roles ro
+     where ro.rolname = case when coalesce(current_setting('role', true), '') in ('', 'none')
+                             then session_user::text else current_setting('role', true) end
+       and (ro.rolname in ('service_role', 'postgres', 'supabase_admin')
+            or ro.rolsuper
+            or ro.oid = (select n.nspowner from pg_catalog.pg_namespace n where n.nspname = 'automations_engine')))
 $$;
 
 --
 -- Name: FUNCTION caller_is_service(); Type: COMMENT; Schema: automations_engine; Owner: -
 --
 
-COMMENT ON FUNCTION automations_engine.caller_is_service() IS 'True when the caller is the service (service_role or a direct connection), false for API users.';
+COMMENT ON FUNCTION automations_engine.caller_is_service() IS 'True when the caller is the service: role service_role, or a direct connection (or role) of postgres, supabase_admin, a superuser or the engine schema''s owner. False for anon, authenticated and any other API role.';
+
+--
+-- Name: chain_admit(uuid, uuid); Type: FUNCTION; Schema: automations_engine; Owner: -
+--
+
+CREATE FUNCTION automations_engine.chain_admit(p_org_id uuid, p_automation_id uuid, OUT root_run_id uuid, OUT chain_depth integer) RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_cause record;
+  v_runs bigint;
+  v_max integer;
+begin
+  -- Where a new run of p_automation_id stands in its chain, or 54000 when the
+  -- chain may not grow: a run a trigger started directly is a root (NULL, 0).
+  chain_depth := 0;
+  if coalesce(current_setting('automations.caused_by', true), '') = '' then
+    return;
+  end if;
+  select * into v_cause from automations_engine.run_cause(p_org_id);
+  if not found then
+    return;
+  end if;
+  root_run_id := v_cause.root_run_id;
+  chain_depth := v_cause.chain_depth + 1;
+
+  v_max := automations_engine.setting(p_org_id, 'max_chain_depth');
+  if chain_depth > v_max then
+    raise exception 'chain of runs from root run % is % runs deep; at most % are allowed (not starting automation %)',
+      root_run_id, chain_depth, v_max, p_automation_id
+      using errcode = '54000',
+            hint = 'A loop? Add a filter so the automation does not react to its own writes or calls.';
+  end if;
+  -- One enqueue per chain at a time (transaction lock on the root), so the
+  -- count sees every chain run committed before and the budget is exact.
+  perform pg_advisory_xact_lock(hashtext('automations.chain'), hashtext(root_run_id::text));
+  select count(*) + 1 into v_runs from public.automation_runs r where r.root_run_id = chain_admit.root_run_id;
+  v_max := automations_engine.setting(p_org_id, 'chain_run_budget');
+  if v_runs >= v_max then
+    raise exception 'chain budget of % runs from root run % exhausted (not starting automation %)',
+      v_max, root_run_id, p_automation_id
+      using errcode = '54000',
+            hint = 'A run''s writes or calls keep starting runs. Add a filter, or ask the operator to raise automation_settings.chain_run_budget.';
+  end if;
+end;
+$$;
+
+--
+-- Name: FUNCTION chain_admit(p_org_id uuid, p_automation_id uuid, OUT root_run_id uuid, OUT chain_depth integer); Type: COMMENT; Schema: automations_engine; Owner: -
+--
+
+COMMENT ON FUNCTION automations_engine.chain_admit(p_org_id uuid, p_automation_id uuid, OUT root_run_id uuid, OUT chain_depth integer) IS 'Root and depth for a new run from the causing run (run_cause); raises 54000 past the org''s max_chain_depth or chain_run_budget.';
 
 --
 -- Name: check_action(); Type: FUNCTION; Schema: automations_engine; Owner: -
@@ -499,6 +564,79 @@ $$;
 --
 
 COMMENT ON FUNCTION automations_engine.check_action() IS 'BEFORE INSERT/UPDATE on automation_actions: refuses an unknown type, an invalid config or condition with 23514.';
+
+--
+-- Name: check_action_limit(); Type: FUNCTION; Schema: automations_engine; Owner: -
+--
+
+CREATE FUNCTION automations_engine.check_action_limit() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v record;
+begin
+  -- Statement trigger, after the snapshot trigger (names sort), which holds
+  -- each touched automation's row lock: concurrent inserts are counted one
+  -- after the other, so two of them cannot both squeeze past the limit.
+  for v in
+    select a.id, a.org_id, count(x.id) as n, automations_engine.setting(a.org_id, 'max_actions_per_automation') as max
+      from public.automations a
+      join public.automation_actions x on x.automation_id = a.id
+     where a.id in (select distinct n.automation_id from new_rows n)
+     group by a.id, a.org_id
+  loop
+    if v.n > v.max then
+      raise exception 'automation % would have % actions; at most % are allowed per automation', v.id, v.n, v.max
+        using errcode = '54000',
+              hint = 'Split the work into several automations, or ask the operator to raise automation_settings.max_actions_per_automation.';
+    end if;
+  end loop;
+  return null;
+end;
+$$;
+
+--
+-- Name: FUNCTION check_action_limit(); Type: COMMENT; Schema: automations_engine; Owner: -
+--
+
+COMMENT ON FUNCTION automations_engine.check_action_limit() IS 'AFTER INSERT statement trigger on automation_actions: refuses (54000) an automation with more actions than max_actions_per_automation.';
+
+--
+-- Name: check_automation_limit(); Type: FUNCTION; Schema: automations_engine; Owner: -
+--
+
+CREATE FUNCTION automations_engine.check_automation_limit() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_org uuid;
+  v_n bigint;
+  v_max integer;
+begin
+  -- One org at a time (transaction lock per org, in id order so two inserts
+  -- for the same orgs cannot deadlock); the count then sees every
+  -- automation committed before the lock was granted.
+  for v_org in select distinct n.org_id from new_rows n order by 1 loop
+    perform pg_advisory_xact_lock(hashtext('automations.org_automations'), hashtext(v_org::text));
+    select count(*) into v_n from public.automations a where a.org_id = v_org;
+    v_max := automations_engine.setting(v_org, 'max_automations');
+    if v_n > v_max then
+      raise exception 'organization % would have % automations; at most % are allowed', v_org, v_n, v_max
+        using errcode = '54000',
+              hint = 'Delete automations the org no longer uses, or ask the operator to raise automation_settings.max_automations.';
+    end if;
+  end loop;
+  return null;
+end;
+$$;
+
+--
+-- Name: FUNCTION check_automation_limit(); Type: COMMENT; Schema: automations_engine; Owner: -
+--
+
+COMMENT ON FUNCTION automations_engine.check_automation_limit() IS 'AFTER INSERT statement trigger on automations: refuses (54000) more automations in an org than max_automations.';
 
 --
 -- Name: check_trigger_config(); Type: FUNCTION; Schema: automations_engine; Owner: -
@@ -965,6 +1103,7 @@ CREATE FUNCTION automations_engine.enqueue(p_automation_id uuid, p_trigger_type 
 declare
   v_auto record;
   v_id uuid;
+  v_chain record;
 begin
   select a.id, a.org_id, a.status, a.current_version_id, a.max_attempts
     into v_auto
@@ -978,13 +1117,18 @@ begin
       using errcode = '55000', hint = 'Set its status to active to let triggers start it.';
   end if;
 
+  -- Set off by another run (its write or signed call back: automations.caused_by)?
+  -- Its chain's root and depth, from that run's row; 54000 past the budget.
+  select c.root_run_id, c.chain_depth into v_chain from automations_engine.chain_admit(v_auto.org_id, v_auto.id) c;
+
   -- A unique constraint, not check-then-insert: concurrent duplicates wait for
   -- the first insert and then find its row.
   insert into public.automation_runs
-    (org_id, automation_id, trigger_type, trigger_payload, idempotency_key, version_id, max_attempts, run_at)
+    (org_id, automation_id, trigger_type, trigger_payload, idempotency_key, version_id, max_attempts, run_at,
+     root_run_id, chain_depth)
   values
     (v_auto.org_id, v_auto.id, p_trigger_type, coalesce(p_payload, '{}'::jsonb), p_idempotency_key,
-     v_auto.current_version_id, v_auto.max_attempts, coalesce(p_run_at, now()))
+     v_auto.current_version_id, v_auto.max_attempts, coalesce(p_run_at, now()), v_chain.root_run_id, v_chain.chain_depth)
   on conflict (automation_id, idempotency_key) do nothing
   returning id into v_id;
 
@@ -1015,7 +1159,7 @@ $$;
 -- Name: FUNCTION enqueue(p_automation_id uuid, p_trigger_type public.automation_trigger_type, p_payload jsonb, p_idempotency_key text, p_run_at timestamp with time zone, p_allow_draft boolean); Type: COMMENT; Schema: automations_engine; Owner: -
 --
 
-COMMENT ON FUNCTION automations_engine.enqueue(p_automation_id uuid, p_trigger_type public.automation_trigger_type, p_payload jsonb, p_idempotency_key text, p_run_at timestamp with time zone, p_allow_draft boolean) IS 'Creates a pending run of an active automation with its current snapshot; the same idempotency key returns the existing run. Notifies automation_runs when the due queue was empty.';
+COMMENT ON FUNCTION automations_engine.enqueue(p_automation_id uuid, p_trigger_type public.automation_trigger_type, p_payload jsonb, p_idempotency_key text, p_run_at timestamp with time zone, p_allow_draft boolean) IS 'Creates a pending run of an active automation with its current snapshot; the same idempotency key returns the existing run. A run caused by another run (automations.caused_by) joins its chain (root_run_id, chain_depth) or is refused with 54000 (chain_admit). Notifies automation_runs when the due queue was empty.';
 
 --
 -- Name: enqueue_schedule(uuid, timestamp with time zone[]); Type: FUNCTION; Schema: automations_engine; Owner: -
@@ -1089,7 +1233,10 @@ begin
   end if;
   select a.status, a.current_version_id, a.max_attempts into v_auto
     from public.automations a where a.id = new.automation_id;
-  if found and current_user in ('authenticated', 'anon')
+  -- An allowlist like caller_is_service(): any API role (anon, authenticated
+  -- or a project's own) is checked, only the service and owner roles are not.
+  if found and not coalesce((select ro.rolsuper or ro.rolname in ('service_role', 'postgres', 'supabase_admin')
+                               from pg_catalog.pg_roles ro where ro.rolname = current_user), false)
      and v_auto.status not in ('active', 'draft') then
     raise exception 'automation % is %; only active or draft automations can run', new.automation_id, v_auto.status
       using errcode = '55000';
@@ -2389,6 +2536,31 @@ $$;
 COMMENT ON PROCEDURE automations_engine.prune_runs_job(IN p_batch_size integer, IN p_max_batches integer, IN p_max_seconds integer) IS 'Retention job: prune_runs() batch after batch, committing after each, until done or p_max_batches / p_max_seconds. Run as `call automations_engine.prune_runs_job()` in its own transaction (pg_cron does).';
 
 --
+-- Name: record_chain_refusal(uuid, uuid, uuid, text); Type: FUNCTION; Schema: automations_engine; Owner: -
+--
+
+CREATE FUNCTION automations_engine.record_chain_refusal(p_org_id uuid, p_root_run_id uuid, p_automation_id uuid, p_reason text) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  -- One row per chain, counting its refused runs; the org reads it
+  -- (automation_chain_refusals) and the refused write itself went through.
+  insert into public.automation_chain_refusals as c (root_run_id, org_id, last_automation_id, last_reason)
+  select r.id, r.org_id, p_automation_id, p_reason
+    from public.automation_runs r
+   where r.id = p_root_run_id and r.org_id = p_org_id
+  on conflict (root_run_id) do update
+    set refused_runs = c.refused_runs + 1, last_automation_id = excluded.last_automation_id,
+        last_reason = excluded.last_reason, last_refused_at = now();
+$$;
+
+--
+-- Name: FUNCTION record_chain_refusal(p_org_id uuid, p_root_run_id uuid, p_automation_id uuid, p_reason text); Type: COMMENT; Schema: automations_engine; Owner: -
+--
+
+COMMENT ON FUNCTION automations_engine.record_chain_refusal(p_org_id uuid, p_root_run_id uuid, p_automation_id uuid, p_reason text) IS 'Counts a run a chain was refused (budget or depth) on automation_chain_refusals; a root of another org or a deleted root records nothing.';
+
+--
 -- Name: release_expired_leases(integer); Type: FUNCTION; Schema: automations_engine; Owner: -
 --
 
@@ -2509,6 +2681,45 @@ $$;
 --
 
 COMMENT ON FUNCTION automations_engine.retry_delay(p_failed_attempts integer, p_base_seconds integer) IS 'Delay before the next attempt after the Nth failure: base * 2^(N-1) seconds, at most one hour.';
+
+--
+-- Name: run_cause(uuid); Type: FUNCTION; Schema: automations_engine; Owner: -
+--
+
+CREATE FUNCTION automations_engine.run_cause(p_org_id uuid) RETURNS TABLE(cause_run_id uuid, root_run_id uuid, chain_depth integer)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_text text := nullif(current_setting('automations.caused_by', true), '');
+  v_id uuid;
+begin
+  -- The causing run, as the server knows it. automations.caused_by is set
+  -- (transaction-local) by a run's own writes (withRunCause) and by the HTTP
+  -- handlers from a verified x-automations-cause header. Only its run_id is
+  -- used: root and depth come from that run's row, and a run of another org
+  -- (or none at all) is no cause. Anyone able to set the setting can only
+  -- charge their own org's chains.
+  if v_text is null then
+    return;
+  end if;
+  begin
+    v_id := (v_text::jsonb ->> 'run_id')::uuid;
+  exception when others then
+    return;  -- not JSON, or not a uuid: no cause
+  end;
+  return query
+    select r.id, coalesce(r.root_run_id, r.id), r.chain_depth
+      from public.automation_runs r
+     where r.id = v_id and r.org_id = p_org_id;
+end;
+$$;
+
+--
+-- Name: FUNCTION run_cause(p_org_id uuid); Type: COMMENT; Schema: automations_engine; Owner: -
+--
+
+COMMENT ON FUNCTION automations_engine.run_cause(p_org_id uuid) IS 'The run that caused the current transaction''s enqueue (automations.caused_by run_id), with its chain root and depth; no row when none, or of another org.';
 
 --
 -- Name: save_progress(uuid, integer, uuid, jsonb, text, text, boolean, jsonb, timestamp with time zone, integer, integer, integer, boolean); Type: FUNCTION; Schema: automations_engine; Owner: -
@@ -2811,6 +3022,51 @@ $$;
 --
 
 COMMENT ON FUNCTION automations_engine.schedule_candidates() IS 'Active schedule automations with their last fire time; starts tracking new ones, forgets inactive ones.';
+
+--
+-- Name: setting(uuid, text); Type: FUNCTION; Schema: automations_engine; Owner: -
+--
+
+CREATE FUNCTION automations_engine.setting(p_org_id uuid, p_name text) RETURNS integer
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v integer;
+begin
+  -- The one place the defaults live. Definer: called from triggers that run
+  -- as the member saving an automation, who may read the row anyway (RLS).
+  select case p_name
+           when 'max_actions_per_automation' then s.max_actions_per_automation
+           when 'max_automations' then s.max_automations
+           when 'chain_run_budget' then s.chain_run_budget
+           when 'max_chain_depth' then s.max_chain_depth
+           when 'max_running_runs' then s.max_running_runs
+         end
+    into v
+    from public.automation_settings s
+   where s.org_id = p_org_id;
+  if v is not null then
+    return v;
+  end if;
+  case p_name
+    when 'max_actions_per_automation' then return 50;
+    when 'max_automations' then return 1000;
+    when 'chain_run_budget' then return 100;
+    when 'max_chain_depth' then return 10;
+    when 'max_running_runs' then return null;
+    else
+      raise exception 'unknown automation setting "%"', p_name using errcode = '22023',
+        hint = 'Settings: max_actions_per_automation, max_automations, chain_run_budget, max_chain_depth, max_running_runs.';
+  end case;
+end;
+$$;
+
+--
+-- Name: FUNCTION setting(p_org_id uuid, p_name text); Type: COMMENT; Schema: automations_engine; Owner: -
+--
+
+COMMENT ON FUNCTION automations_engine.setting(p_org_id uuid, p_name text) IS 'Effective limit for an org: its automation_settings column, else the default (50 actions per automation, 1000 automations, chain budget 100 runs, chain depth 10, running runs unlimited).';
 
 --
 -- Name: snapshot_actions(uuid[]); Type: FUNCTION; Schema: automations_engine; Owner: -
@@ -3335,10 +3591,10 @@ declare
   v_auto record;
   v_ok boolean;
   v_error text;
-  -- Set (transaction-local) by a run's own writes: {run_id, automation_id, step_index, depth}.
-  v_cause jsonb := nullif(current_setting('automations.caused_by', true), '')::jsonb;
-  -- Runs started by runs' writes, nested this deep, are a loop (A's write starts A again).
-  c_max_depth constant integer := 10;
+  -- Set (transaction-local) by a run's own writes: {run_id, automation_id, step_index}.
+  -- Shown in the payload for information only: enqueue() takes the chain's
+  -- root and depth from that run's row (automations_engine.chain_admit).
+  v_cause text := nullif(current_setting('automations.caused_by', true), '');
 begin
   -- Finds the active event automations of the row's org that name
   -- the table and operation, evaluates each filter here in SQL, and enqueues a
@@ -3378,18 +3634,16 @@ begin
       from automations_engine.match_event_automations(v_org::uuid, tg_table_schema, tg_table_name, tg_op, null) m
   loop
     if v_payload is null then
-      if coalesce((v_cause ->> 'depth')::integer, 0) > c_max_depth then
-        raise warning 'automations: not starting runs for % on %.%: run % is % runs deep in a chain of runs started by runs'' own writes (a loop?)',
-          tg_op, tg_table_schema, tg_table_name, v_cause ->> 'run_id', v_cause ->> 'depth'
-          using hint = 'Add a filter so the automation does not react to its own writes.';
-        return null;
-      end if;
       -- The same payload as a Supabase Database Webhook, so automations work
       -- with either; plus caused_by when a run's own write fired it.
       v_payload := jsonb_build_object('type', tg_op, 'table', tg_table_name, 'schema', tg_table_schema,
                                       'record', v_new, 'old_record', v_old);
-      if v_cause is not null then
-        v_payload := v_payload || jsonb_build_object('caused_by', v_cause);
+      if v_cause is not null and v_cause ~ '^\s*\{' then
+        begin
+          v_payload := v_payload || jsonb_build_object('caused_by', v_cause::jsonb);
+        exception when invalid_text_representation then
+          null;  -- not JSON: nothing to show
+        end;
       end if;
       v_context := jsonb_build_object('record', v_new, 'old_record', v_old, 'payload', null, 'operation', tg_op);
     end if;
@@ -3414,6 +3668,15 @@ begin
         perform automations_engine.enqueue(v_auto.id, 'event', v_payload, null, null, false);
       exception when sqlstate '55000' or sqlstate 'P0002' then
         null;
+      when sqlstate '54000' then
+        -- The chain this write belongs to is over its budget or depth (a
+        -- loop, or fan-out): the write stands, the run is not started, and
+        -- the refusal is counted where the org can read it.
+        get stacked diagnostics v_error = message_text;
+        raise warning 'automations: %', v_error
+          using hint = 'Add a filter so the automation does not react to its own writes; see automation_chain_refusals.';
+        perform automations_engine.record_chain_refusal(v_org::uuid, c.root_run_id, v_auto.id, v_error)
+           from automations_engine.run_cause(v_org::uuid) c;
       end;
     end if;
   end loop;
@@ -3622,6 +3885,15 @@ begin
   -- Lock the automation: concurrent replaces apply one after the other.
   select a.org_id into v_org from public.automations a where a.id = replace_automation_actions.automation_id for update;
   perform automations_engine.require_org_access(v_org, format('automation %s', replace_automation_actions.automation_id));
+  -- Replacing deletes every current action, and RLS lets only admins delete
+  -- actions: a member or guest may fill an automation that has none, but not
+  -- wipe one (they edit steps with UPDATE, add them with INSERT).
+  if not automations_engine.caller_is_service() and not (select public.is_admin())
+     and exists (select 1 from public.automation_actions x where x.automation_id = replace_automation_actions.automation_id) then
+    raise exception 'only owners and admins can replace the actions of automation %: replacing deletes its current actions',
+      replace_automation_actions.automation_id
+      using errcode = '42501', hint = 'Edit single actions with update/insert on automation_actions, or ask an admin.';
+  end if;
   delete from public.automation_actions x where x.automation_id = replace_automation_actions.automation_id;
   return automations_engine.insert_actions(v_org, replace_automation_actions.automation_id, actions);
 end;
@@ -3631,7 +3903,7 @@ $$;
 -- Name: FUNCTION replace_automation_actions(automation_id uuid, actions jsonb); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.replace_automation_actions(automation_id uuid, actions jsonb) IS 'Replaces an automation''s whole ordered action list atomically. Runs already queued keep their snapshot.';
+COMMENT ON FUNCTION public.replace_automation_actions(automation_id uuid, actions jsonb) IS 'Replaces an automation''s whole ordered action list atomically. Runs already queued keep their snapshot. Deleting the current actions needs an owner or admin (42501), as a plain DELETE does; anyone in the org may fill an automation without actions.';
 
 --
 -- Name: retry_run(uuid); Type: FUNCTION; Schema: public; Owner: -
@@ -3725,7 +3997,22 @@ declare
   v_org uuid;
   v_status public.automation_status;
   v_run uuid;
+  v_key text;
 begin
+  -- Keys of manual runs live in their own namespace (manual:<key>), so a
+  -- caller can never take the key a webhook delivery (webhook:<id>), an event
+  -- (event:<id>) or a schedule fire time (schedule:<time>) will use and
+  -- silently swallow it. A key spelled like one is a mistake worth saying.
+  if idempotency_key is not null then
+    if idempotency_key ~* '^(webhook|schedule|event|manual):' then
+      raise exception 'idempotency_key % starts with a trigger prefix (webhook:, schedule:, event:, manual:), which only the engine uses',
+        idempotency_key using errcode = '22023', hint = 'Use your own key, e.g. an order id; it is stored as manual:<key>.';
+    end if;
+    if length(idempotency_key) > 248 then
+      raise exception 'idempotency_key is longer than 248 characters' using errcode = '22023';
+    end if;
+    v_key := 'manual:' || idempotency_key;
+  end if;
   -- RLS decides visibility: an automation of another org is "not found".
   select a.org_id, a.status into v_org, v_status
     from public.automations a
@@ -3736,7 +4023,7 @@ begin
   end if;
   -- Manual runs may test a draft; paused and archived automations do not run.
   select e.run_id into v_run
-    from automations_engine.enqueue(run_automation.automation_id, 'manual', payload, idempotency_key, null, true) e;
+    from automations_engine.enqueue(run_automation.automation_id, 'manual', payload, v_key, null, true) e;
   return v_run;
 end;
 $$;
@@ -3745,7 +4032,7 @@ $$;
 -- Name: FUNCTION run_automation(automation_id uuid, payload jsonb, idempotency_key text); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.run_automation(automation_id uuid, payload jsonb, idempotency_key text) IS 'Starts a manual run of an automation of the caller''s org (active or draft). Returns the run id; the same idempotency_key returns the same run.';
+COMMENT ON FUNCTION public.run_automation(automation_id uuid, payload jsonb, idempotency_key text) IS 'Starts a manual run of an automation of the caller''s org (active or draft). Returns the run id; the same idempotency_key returns the same run (stored as manual:<key>; keys starting with webhook:, schedule:, event: or manual: are refused with 22023).';
 
 --
 -- Name: set_automation_status(uuid, public.automation_status); Type: FUNCTION; Schema: public; Owner: -
@@ -3927,6 +4214,26 @@ COMMENT ON COLUMN public.automation_actions.retry IS '{"max_attempts": n, "backo
 COMMENT ON COLUMN public.automation_actions.template_missing IS 'What a placeholder whose path is missing becomes: error (the step fails, default) or empty (null / "").';
 
 --
+-- Name: automation_chain_refusals; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.automation_chain_refusals (
+    root_run_id uuid NOT NULL,
+    org_id uuid NOT NULL,
+    refused_runs integer DEFAULT 1 NOT NULL,
+    last_automation_id uuid,
+    last_reason text NOT NULL,
+    first_refused_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_refused_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: TABLE automation_chain_refusals; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.automation_chain_refusals IS 'Runs a chain wanted to start past its budget or depth, per root run (written by the table-event trigger and the HTTP handlers).';
+
+--
 -- Name: automation_run_steps; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -3979,6 +4286,9 @@ CREATE TABLE public.automation_runs (
     lease_expires_at timestamp with time zone,
     locked_by text,
     claim_token uuid,
+    root_run_id uuid,
+    chain_depth integer DEFAULT 0 NOT NULL,
+    CONSTRAINT automation_runs_chain_depth_range CHECK ((chain_depth >= 0)),
     CONSTRAINT automation_runs_idempotency_key_length CHECK ((length(idempotency_key) <= 255))
 )
 WITH (fillfactor='70');
@@ -4038,6 +4348,18 @@ COMMENT ON COLUMN public.automation_runs.lease_expires_at IS 'While running: the
 COMMENT ON COLUMN public.automation_runs.claim_token IS 'Random token of the claim that holds this run (engine). Every worker write is fenced by attempt and this token, so a claim lost in a crash cannot be honoured twice.';
 
 --
+-- Name: COLUMN automation_runs.root_run_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.automation_runs.root_run_id IS 'The first run of this run''s chain (set by the engine); NULL for a run a trigger started directly, which is itself a root.';
+
+--
+-- Name: COLUMN automation_runs.chain_depth; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.automation_runs.chain_depth IS 'How many runs led to this one (0 for a root). Set by the engine from the causing run: its chain_depth + 1.';
+
+--
 -- Name: automation_settings; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -4045,9 +4367,19 @@ CREATE TABLE public.automation_settings (
     org_id uuid NOT NULL,
     run_retention_days integer DEFAULT 30 NOT NULL,
     failed_run_retention_days integer DEFAULT 90 NOT NULL,
+    max_actions_per_automation integer,
+    max_automations integer,
+    chain_run_budget integer,
+    max_chain_depth integer,
+    max_running_runs integer,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT automation_settings_chain_run_budget_positive CHECK ((chain_run_budget > 0)),
     CONSTRAINT automation_settings_failed_run_retention_range CHECK (((failed_run_retention_days >= 1) AND (failed_run_retention_days <= 3650))),
+    CONSTRAINT automation_settings_max_actions_positive CHECK ((max_actions_per_automation > 0)),
+    CONSTRAINT automation_settings_max_automations_positive CHECK ((max_automations > 0)),
+    CONSTRAINT automation_settings_max_chain_depth_range CHECK ((max_chain_depth >= 0)),
+    CONSTRAINT automation_settings_max_running_runs_positive CHECK ((max_running_runs > 0)),
     CONSTRAINT automation_settings_run_retention_range CHECK (((run_retention_days >= 1) AND (run_retention_days <= 3650)))
 );
 
@@ -4055,7 +4387,7 @@ CREATE TABLE public.automation_settings (
 -- Name: TABLE automation_settings; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON TABLE public.automation_settings IS 'Per-org automation settings; an org without a row uses the column defaults (30 / 90 days).';
+COMMENT ON TABLE public.automation_settings IS 'Per-org automation settings; an org without a row uses the defaults (30 / 90 days; limits: automations_engine.setting()). Admins write the retention columns; only the service writes the limit columns.';
 
 --
 -- Name: COLUMN automation_settings.run_retention_days; Type: COMMENT; Schema: public; Owner: -
@@ -4068,6 +4400,36 @@ COMMENT ON COLUMN public.automation_settings.run_retention_days IS 'Completed ru
 --
 
 COMMENT ON COLUMN public.automation_settings.failed_run_retention_days IS 'Failed runs (and their steps) are deleted this many days after they failed (1..3650). Kept longer by default.';
+
+--
+-- Name: COLUMN automation_settings.max_actions_per_automation; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.automation_settings.max_actions_per_automation IS 'Most actions (steps) one automation may have. NULL: 50.';
+
+--
+-- Name: COLUMN automation_settings.max_automations; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.automation_settings.max_automations IS 'Most automations the org may have (any status). NULL: 1000.';
+
+--
+-- Name: COLUMN automation_settings.chain_run_budget; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.automation_settings.chain_run_budget IS 'Most runs in one chain, its root included: runs set off by a run''s writes or its signed calls back into our functions. NULL: 100.';
+
+--
+-- Name: COLUMN automation_settings.max_chain_depth; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.automation_settings.max_chain_depth IS 'Most runs between a chain''s root and its deepest run. NULL: 10.';
+
+--
+-- Name: COLUMN automation_settings.max_running_runs; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.automation_settings.max_running_runs IS 'Most runs of the org running at once (NULL: no limit). Reserved; not enforced yet.';
 
 --
 -- Name: automation_versions; Type: TABLE; Schema: public; Owner: -
@@ -4251,6 +4613,13 @@ ALTER TABLE ONLY public.automation_actions
     ADD CONSTRAINT automation_actions_pkey PRIMARY KEY (id);
 
 --
+-- Name: automation_chain_refusals automation_chain_refusals_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.automation_chain_refusals
+    ADD CONSTRAINT automation_chain_refusals_pkey PRIMARY KEY (root_run_id);
+
+--
 -- Name: automation_run_steps automation_run_steps_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -4367,6 +4736,12 @@ CREATE INDEX automation_actions_automation_position_idx ON public.automation_act
 CREATE INDEX automation_actions_org_id_idx ON public.automation_actions USING btree (org_id);
 
 --
+-- Name: automation_chain_refusals_org_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX automation_chain_refusals_org_idx ON public.automation_chain_refusals USING btree (org_id, last_refused_at DESC);
+
+--
 -- Name: automation_run_steps_org_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -4419,6 +4794,12 @@ CREATE INDEX automation_runs_retention_idx ON public.automation_runs USING btree
 --
 
 COMMENT ON INDEX public.automation_runs_retention_idx IS 'Retention: expired completed/failed runs of an org.';
+
+--
+-- Name: automation_runs_root_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX automation_runs_root_idx ON public.automation_runs USING btree (root_run_id) WHERE (root_run_id IS NOT NULL);
 
 --
 -- Name: automation_runs_version_id_idx; Type: INDEX; Schema: public; Owner: -
@@ -4547,6 +4928,12 @@ CREATE TRIGGER automation_actions_snapshot_insert AFTER INSERT ON public.automat
 CREATE TRIGGER automation_actions_snapshot_update AFTER UPDATE ON public.automation_actions REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION automations_engine.on_actions_changed();
 
 --
+-- Name: automation_actions automation_actions_step_limit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER automation_actions_step_limit AFTER INSERT ON public.automation_actions REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION automations_engine.check_action_limit();
+
+--
 -- Name: automation_runs automation_runs_fill_defaults; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -4593,6 +4980,12 @@ CREATE TRIGGER automations_check_trigger_config_update BEFORE UPDATE OF trigger_
 --
 
 CREATE TRIGGER automations_org_id_immutable BEFORE UPDATE OF org_id ON public.automations FOR EACH ROW EXECUTE FUNCTION public.prevent_org_id_change();
+
+--
+-- Name: automations automations_org_limit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER automations_org_limit AFTER INSERT ON public.automations REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION automations_engine.check_automation_limit();
 
 --
 -- Name: automations automations_set_updated_at; Type: TRIGGER; Schema: public; Owner: -
@@ -4652,6 +5045,20 @@ ALTER TABLE ONLY public.automation_actions
 
 ALTER TABLE ONLY public.automation_actions
     ADD CONSTRAINT automation_actions_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: automation_chain_refusals automation_chain_refusals_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.automation_chain_refusals
+    ADD CONSTRAINT automation_chain_refusals_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: automation_chain_refusals automation_chain_refusals_root_run_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.automation_chain_refusals
+    ADD CONSTRAINT automation_chain_refusals_root_run_id_fkey FOREIGN KEY (root_run_id) REFERENCES public.automation_runs(id) ON DELETE CASCADE;
 
 --
 -- Name: automation_run_steps automation_run_steps_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -4868,7 +5275,7 @@ CREATE POLICY "Org admins can delete steps of finished runs" ON public.automatio
 -- Name: automation_settings Org admins can reset their automation settings to the defaults; Type: POLICY; Schema: public; Owner: -
 --
 
-CREATE POLICY "Org admins can reset their automation settings to the defaults" ON public.automation_settings FOR DELETE TO authenticated USING (((org_id = ( SELECT public.get_user_org_id() AS get_user_org_id)) AND ( SELECT public.is_admin() AS is_admin)));
+CREATE POLICY "Org admins can reset their automation settings to the defaults" ON public.automation_settings FOR DELETE TO authenticated USING (((org_id = ( SELECT public.get_user_org_id() AS get_user_org_id)) AND ( SELECT public.is_admin() AS is_admin) AND (num_nonnulls(max_actions_per_automation, max_automations, chain_run_budget, max_chain_depth, max_running_runs) = 0)));
 
 --
 -- Name: automation_actions Org members can create automation actions; Type: POLICY; Schema: public; Owner: -
@@ -4943,6 +5350,12 @@ CREATE POLICY "Org members can view run steps" ON public.automation_run_steps FO
 CREATE POLICY "Org members can view their automation settings" ON public.automation_settings FOR SELECT TO authenticated USING ((org_id = ( SELECT public.get_user_org_id() AS get_user_org_id)));
 
 --
+-- Name: automation_chain_refusals Org members can view their org's chain refusals; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Org members can view their org's chain refusals" ON public.automation_chain_refusals FOR SELECT TO authenticated USING ((org_id = ( SELECT public.get_user_org_id() AS get_user_org_id)));
+
+--
 -- Name: users Users can update their own profile, admins any in their org; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -4953,6 +5366,12 @@ CREATE POLICY "Users can update their own profile, admins any in their org" ON p
 --
 
 ALTER TABLE public.automation_actions ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: automation_chain_refusals; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.automation_chain_refusals ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: automation_run_steps; Type: ROW SECURITY; Schema: public; Owner: -
@@ -5063,10 +5482,29 @@ REVOKE ALL ON FUNCTION automations_engine.caller_is_service() FROM PUBLIC;
 GRANT ALL ON FUNCTION automations_engine.caller_is_service() TO service_role;
 
 --
+-- Name: FUNCTION chain_admit(p_org_id uuid, p_automation_id uuid, OUT root_run_id uuid, OUT chain_depth integer); Type: ACL; Schema: automations_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION automations_engine.chain_admit(p_org_id uuid, p_automation_id uuid, OUT root_run_id uuid, OUT chain_depth integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION automations_engine.chain_admit(p_org_id uuid, p_automation_id uuid, OUT root_run_id uuid, OUT chain_depth integer) TO service_role;
+
+--
 -- Name: FUNCTION check_action(); Type: ACL; Schema: automations_engine; Owner: -
 --
 
 REVOKE ALL ON FUNCTION automations_engine.check_action() FROM PUBLIC;
+
+--
+-- Name: FUNCTION check_action_limit(); Type: ACL; Schema: automations_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION automations_engine.check_action_limit() FROM PUBLIC;
+
+--
+-- Name: FUNCTION check_automation_limit(); Type: ACL; Schema: automations_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION automations_engine.check_automation_limit() FROM PUBLIC;
 
 --
 -- Name: FUNCTION check_trigger_config(); Type: ACL; Schema: automations_engine; Owner: -
@@ -5330,6 +5768,13 @@ REVOKE ALL ON PROCEDURE automations_engine.prune_runs_job(IN p_batch_size intege
 GRANT ALL ON PROCEDURE automations_engine.prune_runs_job(IN p_batch_size integer, IN p_max_batches integer, IN p_max_seconds integer) TO service_role;
 
 --
+-- Name: FUNCTION record_chain_refusal(p_org_id uuid, p_root_run_id uuid, p_automation_id uuid, p_reason text); Type: ACL; Schema: automations_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION automations_engine.record_chain_refusal(p_org_id uuid, p_root_run_id uuid, p_automation_id uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION automations_engine.record_chain_refusal(p_org_id uuid, p_root_run_id uuid, p_automation_id uuid, p_reason text) TO service_role;
+
+--
 -- Name: FUNCTION release_expired_leases(p_limit integer); Type: ACL; Schema: automations_engine; Owner: -
 --
 
@@ -5357,6 +5802,13 @@ REVOKE ALL ON FUNCTION automations_engine.retry_delay(p_failed_attempts integer,
 GRANT ALL ON FUNCTION automations_engine.retry_delay(p_failed_attempts integer, p_base_seconds integer) TO service_role;
 
 --
+-- Name: FUNCTION run_cause(p_org_id uuid); Type: ACL; Schema: automations_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION automations_engine.run_cause(p_org_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION automations_engine.run_cause(p_org_id uuid) TO service_role;
+
+--
 -- Name: FUNCTION save_progress(p_run_id uuid, p_attempt integer, p_claim_token uuid, p_steps jsonb, p_outcome text, p_error text, p_retryable boolean, p_result jsonb, p_run_at timestamp with time zone, p_lease_seconds integer, p_max_attempts integer, p_backoff_seconds integer, p_count boolean); Type: ACL; Schema: automations_engine; Owner: -
 --
 
@@ -5376,6 +5828,13 @@ GRANT ALL ON FUNCTION automations_engine.save_progress_many(p_items jsonb) TO se
 
 REVOKE ALL ON FUNCTION automations_engine.schedule_candidates() FROM PUBLIC;
 GRANT ALL ON FUNCTION automations_engine.schedule_candidates() TO service_role;
+
+--
+-- Name: FUNCTION setting(p_org_id uuid, p_name text); Type: ACL; Schema: automations_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION automations_engine.setting(p_org_id uuid, p_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION automations_engine.setting(p_org_id uuid, p_name text) TO service_role;
 
 --
 -- Name: FUNCTION snapshot_actions(p_automation_ids uuid[]); Type: ACL; Schema: automations_engine; Owner: -
@@ -5554,6 +6013,13 @@ GRANT SELECT ON TABLE automations_engine.webhook_secrets TO service_role;
 GRANT ALL ON TABLE public.automation_actions TO anon;
 GRANT ALL ON TABLE public.automation_actions TO authenticated;
 GRANT ALL ON TABLE public.automation_actions TO service_role;
+
+--
+-- Name: TABLE automation_chain_refusals; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT ALL ON TABLE public.automation_chain_refusals TO service_role;
+GRANT SELECT ON TABLE public.automation_chain_refusals TO authenticated;
 
 --
 -- Name: TABLE automation_run_steps; Type: ACL; Schema: public; Owner: -

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { actionFetch, isJsonContentType, parseBody, selectHeaders, statusError } from "./http_util.ts";
 import { resolved, templated, templatedString } from "./schema.ts";
 import { ActionError, type ActionDefinition } from "../engine/action_contract.ts";
+import { CAUSE_HEADER } from "../http/run_cause_header.ts";
 
 export const WEBHOOK_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
 const USER_AGENT = "supabase-automations/0.1 (+webhook action)";
@@ -84,6 +85,10 @@ export const webhookAction: ActionDefinition<WebhookConfig> = {
       throw new ActionError("invalid_config", "a GET request cannot have a body; use POST or remove body");
     }
     const body = encodeBody(config.body, headers);
+    // Last, so no configured header can set or remove it: a call back into
+    // our own functions counts against this run's chain budget.
+    headers.delete(CAUSE_HEADER);
+    if (ctx.runCause) headers.set(CAUSE_HEADER, ctx.runCause);
 
     const res = await actionFetch(
       config.url,

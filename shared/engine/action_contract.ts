@@ -27,11 +27,11 @@ export interface ActionContext {
   /** Aborted when the worker shuts down or the run's lease is lost. */
   signal: AbortSignal;
   /**
-   * How many runs led to this one through database events (0 for a run a
-   * trigger started directly). Writes made with withRunCause() carry it + 1 to
-   * the event trigger, which refuses to start runs past a limit (loops).
+   * Value of the x-automations-cause header for requests this run makes
+   * (shared/http/run_cause_header.ts): a call back into our own functions then
+   * counts against this run's chain. Undefined when the runtime has no secret.
    */
-  chainDepth?: number;
+  runCause?: string;
 }
 
 export interface ActionResult {

@@ -3,6 +3,8 @@
 // fenced save_progress call; the last step's call also completes the run), so
 // a one-step run costs one round trip after the claim.
 import type { Db } from "../db/types.ts";
+import type { AuthConfig } from "../http/auth_config.ts";
+import { causeSecret, signCause } from "../http/run_cause_header.ts";
 import type { Logger } from "../logger.ts";
 import type { Settings } from "../settings.ts";
 import { ActionError, type ActionDefinition } from "./action_contract.ts";
@@ -28,6 +30,8 @@ export interface ExecuteDeps {
   saveProgress?: (p: Progress) => Promise<RunStatus | null>;
   /** Called when the attempt's last write (completed, failed or wait) is issued: no action runs after it. */
   onFinishing?: () => void;
+  /** Credentials of the runtime: a run's outbound requests are signed with them (x-automations-cause). */
+  auth?: AuthConfig;
 }
 
 /** Thrown when a run was interrupted by shutdown or a lost lease; the worker decides what to do. */
@@ -211,7 +215,7 @@ async function runStep(
       logger: deps.logger,
       settings: deps.settings,
       signal: abort.signal,
-      chainDepth: chainDepthOf(run.trigger_payload),
+      runCause: runCauseHeader(deps, run.id),
     });
     return { input, output: res.output ?? null, waitUntil: res.waitUntil };
   } catch (e) {
@@ -224,8 +228,8 @@ async function runStep(
   }
 }
 
-/** How deep this run is in a chain of runs started by runs' own writes (payload.caused_by.depth). */
-function chainDepthOf(payload: unknown): number {
-  const depth = (payload as { caused_by?: { depth?: unknown } } | null)?.caused_by?.depth;
-  return typeof depth === "number" && Number.isInteger(depth) && depth > 0 ? depth : 0;
+/** The signed x-automations-cause value for this run's outbound requests. */
+function runCauseHeader(deps: ExecuteDeps, runId: string): string | undefined {
+  const secret = causeSecret(deps.auth);
+  return secret ? signCause(secret, runId) : undefined;
 }

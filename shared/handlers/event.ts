@@ -26,6 +26,8 @@
 // run payload and the same filter language (TypeScript here, SQL in the trigger; their
 // parity is tested). A filter that fails skips only its own automation and is reported in
 // `skipped`; the trigger raises a WARNING instead.
+import { isChainRefusal, recordChainRefusal, setRunCause } from "../engine/sql/chain.ts";
+import { verifiedCause } from "../http/run_cause_header.ts";
 import { enqueueRun } from "../engine/sql/enqueue.ts";
 import type { Db } from "../db/types.ts";
 import { badRequest, unsupportedMediaType } from "../http/errors.ts";
@@ -100,10 +102,12 @@ function applyFilters(candidates: Candidate[], event: IncomingEvent, logger: Log
 }
 
 /** One transaction for the whole event; a savepoint per run so one automation that just stopped being active skips only itself. */
-async function enqueueAll(db: Db, ids: string[], event: IncomingEvent, skipped: Skipped[]): Promise<EventRun[]> {
+async function enqueueAll(db: Db, ids: string[], event: IncomingEvent, skipped: Skipped[], cause: string | null): Promise<EventRun[]> {
   const payload = runPayload(event);
   const idempotencyKey = event.id === null ? null : `event:${event.id}`;
   return db.transaction(async (tx) => {
+    // Sent by one of our runs: its runs join that run's chain (budget, depth).
+    await setRunCause(tx, cause);
     const runs: EventRun[] = [];
     for (const automationId of ids) {
       try {
@@ -111,7 +115,8 @@ async function enqueueAll(db: Db, ids: string[], event: IncomingEvent, skipped: 
         runs.push({ automation_id: automationId, run_id: r.runId, duplicate: !r.created });
       } catch (e) {
         const code = (e as { code?: unknown }).code;
-        if (typeof code !== "string" || !GONE.has(code)) throw e;
+        if (cause && isChainRefusal(e)) await recordChainRefusal(tx, cause, automationId, (e as Error).message);
+        else if (typeof code !== "string" || !GONE.has(code)) throw e;
         skipped.push({ automation_id: automationId, reason: (e as Error).message });
       }
     }
@@ -129,7 +134,7 @@ export function createEventHandler(deps: AppDeps): Handler {
 
     const candidates = await deps.db.query<Candidate>(MATCH_SQL, matchParams(event));
     const { passed, skipped } = applyFilters(candidates, event, deps.logger);
-    const runs = passed.length > 0 ? await enqueueAll(deps.db, passed, event, skipped) : [];
+    const runs = passed.length > 0 ? await enqueueAll(deps.db, passed, event, skipped, verifiedCause(req, deps.auth)) : [];
     if (runs.some((r) => !r.duplicate)) deps.kick();
     return json({ matched: runs.length, runs, skipped }, 202);
   });

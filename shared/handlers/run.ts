@@ -1,7 +1,8 @@
 // POST /functions/v1/automations-run: a manual run for the signed-in user.
 // 202 {run_id} | 200 the finished run (with `wait`) | 400 bad body |
 // 401 token | 404 unknown or another org's automation | 405 method |
-// 409 paused or archived | 413 too large | 503 database unavailable.
+// 409 paused or archived, or the calling run's chain is over its budget |
+// 413 too large | 503 database unavailable.
 //
 // The enqueue runs inside a transaction as the user (asUser), exactly as
 // PostgREST would run `rpc('run_automation')`, so RLS decides what the user
@@ -14,6 +15,8 @@ import { isTerminal } from "../engine/types.ts";
 import { json, parseJsonText, readBody } from "../http/body.ts";
 import { badRequest, notFound } from "../http/errors.ts";
 import { createUserJwtVerifier } from "../http/jwt.ts";
+import { verifiedCause } from "../http/run_cause_header.ts";
+import { isChainRefusal, recordChainRefusal, setRunCause } from "../engine/sql/chain.ts";
 import { allowMethods, handle, UUID_RE, type Handler } from "../http/route.ts";
 import type { AppDeps } from "../runtime/deps.ts";
 
@@ -41,7 +44,7 @@ const RunBody = z.strictObject(
     idempotency_key: z
       .string({ error: "idempotency_key must be a string" })
       .min(1, "idempotency_key must not be empty")
-      .max(255, "idempotency_key is longer than 255 characters")
+      .max(248, "idempotency_key is longer than 248 characters")
       .optional(),
     wait: z.union([z.boolean(), z.number().int(WAIT_ERROR).nonnegative(WAIT_ERROR)], { error: WAIT_ERROR }).optional(),
   },
@@ -161,13 +164,23 @@ export function createRunHandler(deps: AppDeps): Handler {
 
     // run_automation raises P0002 (not found / other org) → 404 and 55000
     // (paused, archived) → 409 through the one error mapper.
-    const runId = await asUser(deps.db, claims, async (tx) => {
-      const [row] = await tx.query<{ run_id: string }>(
-        "select public.run_automation($1::uuid, $2::jsonb, $3) as run_id",
-        [body.automation_id, JSON.stringify(body.payload ?? {}), body.idempotency_key ?? null],
-      );
-      return row!.run_id;
-    });
+    // A call from one of our runs (a webhook step calling back here) joins
+    // that run's chain, whose budget and depth enqueue enforces (54000 → 409).
+    const cause = verifiedCause(req, deps.auth);
+    let runId: string;
+    try {
+      runId = await asUser(deps.db, claims, async (tx) => {
+        await setRunCause(tx, cause);
+        const [row] = await tx.query<{ run_id: string }>(
+          "select public.run_automation($1::uuid, $2::jsonb, $3) as run_id",
+          [body.automation_id, JSON.stringify(body.payload ?? {}), body.idempotency_key ?? null],
+        );
+        return row!.run_id;
+      });
+    } catch (e) {
+      if (cause && isChainRefusal(e)) await recordChainRefusal(deps.db, cause, body.automation_id, (e as Error).message);
+      throw e;
+    }
 
     // The run is committed: a failing kick must not turn it into an error
     // the client would retry (creating a second run). The worker tick still

@@ -10,7 +10,9 @@ import { badRequest, notFound, unavailable, unsupportedMediaType } from "../http
 import { json, parseJsonText, readBody } from "../http/body.ts";
 import { allowMethods, handle, pathParam, UUID_RE, type Handler } from "../http/route.ts";
 import type { AppDeps } from "../runtime/deps.ts";
-import { webhookEnqueuer, type WebhookEnqueueOptions } from "../triggers/webhook_enqueue.ts";
+import { enqueueCaused, webhookEnqueuer, type Delivery, type DeliveryResult, type WebhookEnqueueOptions } from "../triggers/webhook_enqueue.ts";
+import { verifiedCause } from "../http/run_cause_header.ts";
+import { isChainRefusal, recordChainRefusal } from "../engine/sql/chain.ts";
 import { verifySignature } from "../triggers/webhook_signature.ts";
 
 const NOT_FOUND = "no active webhook automation with this id (unknown, not active, or without a signing secret)";
@@ -94,6 +96,15 @@ function targetCache(deps: AppDeps, opts: WebhookCacheOptions) {
   };
 }
 
+async function enqueueCausedOrRecord(deps: AppDeps, delivery: Delivery, cause: string): Promise<DeliveryResult> {
+  try {
+    return await enqueueCaused(deps.db, delivery, cause);
+  } catch (e) {
+    if (isChainRefusal(e)) await recordChainRefusal(deps.db, cause, delivery.automationId, (e as Error).message);
+    throw e;
+  }
+}
+
 export function createWebhookHandler(deps: AppDeps, opts: WebhookHandlerOptions = {}): Handler {
   const targets = targetCache(deps, opts);
   const enqueue = webhookEnqueuer(deps.db, opts.enqueue);
@@ -126,13 +137,16 @@ export function createWebhookHandler(deps: AppDeps, opts: WebhookHandlerOptions 
     // One statement: re-check the target and enqueue. `stale`: the secrets
     // were rotated or the automation changed since we cached it; look it up
     // again and verify against what is current (at most twice more).
+    // Sent by one of our runs: the new run joins that run's chain (budget).
+    const cause = verifiedCause(req, deps.auth);
     for (let attempt = 0; ; attempt++) {
-      const row = await enqueue({
+      const delivery = {
         automationId: target.automation_id,
         rotatedAt: target.rotated_at,
         payloadJson,
         idempotencyKey: `webhook:${webhookId}`,
-      });
+      };
+      const row = cause ? await enqueueCausedOrRecord(deps, delivery, cause) : await enqueue(delivery);
       if (!row.stale && row.run_id) {
         if (row.created) deps.kick();
         return json({ run_id: row.run_id, duplicate: !row.created }, 202);

@@ -106,6 +106,7 @@ export function createWorkerHandler(deps: AppDeps, opts: WorkerHandlerOptions = 
       now: deps.now,
       leaseSeconds: deps.leaseSeconds,
       getAction: deps.getAction,
+      auth: deps.auth,
       concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
     });
 

@@ -31,6 +31,7 @@ const SQLSTATE_STATUS: Record<string, [number, string]> = {
   "22P02": [400, "invalid_parameter"], // invalid_text_representation (bad uuid, enum)
   "23514": [400, "invalid_parameter"], // check_violation (config validation)
   "42501": [403, "forbidden"], // insufficient_privilege / RLS
+  "54000": [409, "limit_exceeded"], // program_limit_exceeded: a chain's run budget or depth, automation_settings limits
   "55000": [409, "conflict"], // object_not_in_prerequisite_state (e.g. automation not active)
 };
 

@@ -3,6 +3,7 @@
 // webhook_enqueue_many (one statement and one commit for all of them).
 import { Batcher } from "../db/batcher.ts";
 import type { Db } from "../db/types.ts";
+import { setRunCause } from "../engine/sql/chain.ts";
 
 export interface Delivery {
   automationId: string;
@@ -39,6 +40,18 @@ function enqueueOne(db: Db, d: Delivery): Promise<DeliveryResult> {
       [d.automationId, d.rotatedAt, d.payloadJson, d.idempotencyKey],
     )
     .then((rows) => rows[0] ?? { run_id: null, created: false, stale: true });
+}
+
+/**
+ * A delivery sent by one of our own runs (verified x-automations-cause): on
+ * its own, in a transaction that names the causing run, so the run joins that
+ * chain or is refused (54000) past its budget.
+ */
+export function enqueueCaused(db: Db, d: Delivery, causeRunId: string): Promise<DeliveryResult> {
+  return db.transaction(async (tx) => {
+    await setRunCause(tx, causeRunId);
+    return enqueueOne(tx, d);
+  });
 }
 
 function enqueueMany(db: Db, ds: Delivery[]): Promise<DeliveryResult[]> {

@@ -118,6 +118,24 @@ comment on column public.automation_runs.lease_expires_at is
 comment on column public.automation_runs.claim_token is
   'Random token of the claim that holds this run (engine). Every worker write is fenced by attempt and this token, so a claim lost in a crash cannot be honoured twice.';
 
+-- -----------------------------------------------------------------------------
+-- Chains: runs started by other runs (their database writes, or their HTTP
+-- calls back into our own functions). Server-owned: set by enqueue() from the
+-- causing run's own row, never from a payload or a client's setting.
+-- -----------------------------------------------------------------------------
+alter table public.automation_runs
+  -- No foreign key: retention may delete a root before the runs it caused;
+  -- those runs keep the id (their chain is over anyway).
+  add column root_run_id uuid,
+  add column chain_depth integer not null default 0
+    constraint automation_runs_chain_depth_range check (chain_depth >= 0);
+comment on column public.automation_runs.root_run_id is
+  'The first run of this run''s chain (set by the engine); NULL for a run a trigger started directly, which is itself a root.';
+comment on column public.automation_runs.chain_depth is
+  'How many runs led to this one (0 for a root). Set by the engine from the causing run: its chain_depth + 1.';
+-- Counting a chain's runs (its budget) reads only chain members.
+create index automation_runs_root_idx on public.automation_runs (root_run_id) where root_run_id is not null;
+
 -- Claim scans only due pending runs; the reaper only running ones.
 create index automation_runs_due_idx on public.automation_runs (run_at) where status = 'pending';
 create index automation_runs_lease_idx on public.automation_runs (lease_expires_at) where status = 'running';

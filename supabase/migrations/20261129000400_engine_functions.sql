@@ -131,6 +131,7 @@ as $$
 declare
   v_auto record;
   v_id uuid;
+  v_chain record;
 begin
   select a.id, a.org_id, a.status, a.current_version_id, a.max_attempts
     into v_auto
@@ -144,13 +145,18 @@ begin
       using errcode = '55000', hint = 'Set its status to active to let triggers start it.';
   end if;
 
+  -- Set off by another run (its write or signed call back: automations.caused_by)?
+  -- Its chain's root and depth, from that run's row; 54000 past the budget.
+  select c.root_run_id, c.chain_depth into v_chain from automations_engine.chain_admit(v_auto.org_id, v_auto.id) c;
+
   -- A unique constraint, not check-then-insert: concurrent duplicates wait for
   -- the first insert and then find its row.
   insert into public.automation_runs
-    (org_id, automation_id, trigger_type, trigger_payload, idempotency_key, version_id, max_attempts, run_at)
+    (org_id, automation_id, trigger_type, trigger_payload, idempotency_key, version_id, max_attempts, run_at,
+     root_run_id, chain_depth)
   values
     (v_auto.org_id, v_auto.id, p_trigger_type, coalesce(p_payload, '{}'::jsonb), p_idempotency_key,
-     v_auto.current_version_id, v_auto.max_attempts, coalesce(p_run_at, now()))
+     v_auto.current_version_id, v_auto.max_attempts, coalesce(p_run_at, now()), v_chain.root_run_id, v_chain.chain_depth)
   on conflict (automation_id, idempotency_key) do nothing
   returning id into v_id;
 
@@ -177,7 +183,9 @@ begin
 end;
 $$;
 comment on function automations_engine.enqueue(uuid, public.automation_trigger_type, jsonb, text, timestamptz, boolean) is
-  'Creates a pending run of an active automation with its current snapshot; the same idempotency key returns the existing run. Notifies automation_runs when the due queue was empty.';
+  'Creates a pending run of an active automation with its current snapshot; the same idempotency key returns the existing run. '
+  'A run caused by another run (automations.caused_by) joins its chain (root_run_id, chain_depth) or is refused with 54000 (chain_admit). '
+  'Notifies automation_runs when the due queue was empty.';
 
 -- -----------------------------------------------------------------------------
 -- Claim: a batch of due runs for one worker.
@@ -531,13 +539,25 @@ stable
 set search_path = ''
 as $$
   -- Who is calling a SECURITY DEFINER function? Inside one, current_user is the
-  -- owner, but the `role` setting still holds what PostgREST (or our asUser)
-  -- set: anon / authenticated for API users, service_role for the service key,
-  -- and 'none' on a direct service connection.
-  select coalesce(nullif(current_setting('role', true), ''), 'none') not in ('anon', 'authenticated')
+  -- owner, so it cannot tell. The `role` setting still holds what PostgREST (or
+  -- our asUser) set: anon / authenticated for API users, service_role for the
+  -- service key, or whatever API role a project adds; 'none' on a direct
+  -- connection, whose caller is then the session user. An allowlist, not a
+  -- denylist: only service_role and the owner roles (postgres, supabase_admin,
+  -- superusers, the owner of the engine schema, i.e. whoever ran the
+  -- migrations) are the service. A project's own role (say api_reader,
+  -- granted like authenticated) is a user: it gets its org's rows only.
+  select exists (
+    select 1
+      from pg_catalog.pg_roles ro
+     where ro.rolname = case when coalesce(current_setting('role', true), '') in ('', 'none')
+                             then session_user::text else current_setting('role', true) end
+       and (ro.rolname in ('service_role', 'postgres', 'supabase_admin')
+            or ro.rolsuper
+            or ro.oid = (select n.nspowner from pg_catalog.pg_namespace n where n.nspname = 'automations_engine')))
 $$;
 comment on function automations_engine.caller_is_service() is
-  'True when the caller is the service (service_role or a direct connection), false for API users.';
+  'True when the caller is the service: role service_role, or a direct connection (or role) of postgres, supabase_admin, a superuser or the engine schema''s owner. False for anon, authenticated and any other API role.';
 
 -- -----------------------------------------------------------------------------
 -- Client API: start a manual run as the signed-in user.
@@ -556,7 +576,22 @@ declare
   v_org uuid;
   v_status public.automation_status;
   v_run uuid;
+  v_key text;
 begin
+  -- Keys of manual runs live in their own namespace (manual:<key>), so a
+  -- caller can never take the key a webhook delivery (webhook:<id>), an event
+  -- (event:<id>) or a schedule fire time (schedule:<time>) will use and
+  -- silently swallow it. A key spelled like one is a mistake worth saying.
+  if idempotency_key is not null then
+    if idempotency_key ~* '^(webhook|schedule|event|manual):' then
+      raise exception 'idempotency_key % starts with a trigger prefix (webhook:, schedule:, event:, manual:), which only the engine uses',
+        idempotency_key using errcode = '22023', hint = 'Use your own key, e.g. an order id; it is stored as manual:<key>.';
+    end if;
+    if length(idempotency_key) > 248 then
+      raise exception 'idempotency_key is longer than 248 characters' using errcode = '22023';
+    end if;
+    v_key := 'manual:' || idempotency_key;
+  end if;
   -- RLS decides visibility: an automation of another org is "not found".
   select a.org_id, a.status into v_org, v_status
     from public.automations a
@@ -567,12 +602,13 @@ begin
   end if;
   -- Manual runs may test a draft; paused and archived automations do not run.
   select e.run_id into v_run
-    from automations_engine.enqueue(run_automation.automation_id, 'manual', payload, idempotency_key, null, true) e;
+    from automations_engine.enqueue(run_automation.automation_id, 'manual', payload, v_key, null, true) e;
   return v_run;
 end;
 $$;
 comment on function public.run_automation(uuid, jsonb, text) is
-  'Starts a manual run of an automation of the caller''s org (active or draft). Returns the run id; the same idempotency_key returns the same run.';
+  'Starts a manual run of an automation of the caller''s org (active or draft). Returns the run id; the same idempotency_key returns the same run '
+  '(stored as manual:<key>; keys starting with webhook:, schedule:, event: or manual: are refused with 22023).';
 revoke execute on function public.run_automation(uuid, jsonb, text) from public, anon;
 grant execute on function public.run_automation(uuid, jsonb, text) to authenticated, service_role;
 
@@ -596,7 +632,10 @@ begin
   end if;
   select a.status, a.current_version_id, a.max_attempts into v_auto
     from public.automations a where a.id = new.automation_id;
-  if found and current_user in ('authenticated', 'anon')
+  -- An allowlist like caller_is_service(): any API role (anon, authenticated
+  -- or a project's own) is checked, only the service and owner roles are not.
+  if found and not coalesce((select ro.rolsuper or ro.rolname in ('service_role', 'postgres', 'supabase_admin')
+                               from pg_catalog.pg_roles ro where ro.rolname = current_user), false)
      and v_auto.status not in ('active', 'draft') then
     raise exception 'automation % is %; only active or draft automations can run', new.automation_id, v_auto.status
       using errcode = '55000';

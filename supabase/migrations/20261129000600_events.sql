@@ -624,10 +624,10 @@ declare
   v_auto record;
   v_ok boolean;
   v_error text;
-  -- Set (transaction-local) by a run's own writes: {run_id, automation_id, step_index, depth}.
-  v_cause jsonb := nullif(current_setting('automations.caused_by', true), '')::jsonb;
-  -- Runs started by runs' writes, nested this deep, are a loop (A's write starts A again).
-  c_max_depth constant integer := 10;
+  -- Set (transaction-local) by a run's own writes: {run_id, automation_id, step_index}.
+  -- Shown in the payload for information only: enqueue() takes the chain's
+  -- root and depth from that run's row (automations_engine.chain_admit).
+  v_cause text := nullif(current_setting('automations.caused_by', true), '');
 begin
   -- Finds the active event automations of the row's org that name
   -- the table and operation, evaluates each filter here in SQL, and enqueues a
@@ -667,18 +667,16 @@ begin
       from automations_engine.match_event_automations(v_org::uuid, tg_table_schema, tg_table_name, tg_op, null) m
   loop
     if v_payload is null then
-      if coalesce((v_cause ->> 'depth')::integer, 0) > c_max_depth then
-        raise warning 'automations: not starting runs for % on %.%: run % is % runs deep in a chain of runs started by runs'' own writes (a loop?)',
-          tg_op, tg_table_schema, tg_table_name, v_cause ->> 'run_id', v_cause ->> 'depth'
-          using hint = 'Add a filter so the automation does not react to its own writes.';
-        return null;
-      end if;
       -- The same payload as a Supabase Database Webhook, so automations work
       -- with either; plus caused_by when a run's own write fired it.
       v_payload := jsonb_build_object('type', tg_op, 'table', tg_table_name, 'schema', tg_table_schema,
                                       'record', v_new, 'old_record', v_old);
-      if v_cause is not null then
-        v_payload := v_payload || jsonb_build_object('caused_by', v_cause);
+      if v_cause is not null and v_cause ~ '^\s*\{' then
+        begin
+          v_payload := v_payload || jsonb_build_object('caused_by', v_cause::jsonb);
+        exception when invalid_text_representation then
+          null;  -- not JSON: nothing to show
+        end;
       end if;
       v_context := jsonb_build_object('record', v_new, 'old_record', v_old, 'payload', null, 'operation', tg_op);
     end if;
@@ -703,6 +701,15 @@ begin
         perform automations_engine.enqueue(v_auto.id, 'event', v_payload, null, null, false);
       exception when sqlstate '55000' or sqlstate 'P0002' then
         null;
+      when sqlstate '54000' then
+        -- The chain this write belongs to is over its budget or depth (a
+        -- loop, or fan-out): the write stands, the run is not started, and
+        -- the refusal is counted where the org can read it.
+        get stacked diagnostics v_error = message_text;
+        raise warning 'automations: %', v_error
+          using hint = 'Add a filter so the automation does not react to its own writes; see automation_chain_refusals.';
+        perform automations_engine.record_chain_refusal(v_org::uuid, c.root_run_id, v_auto.id, v_error)
+           from automations_engine.run_cause(v_org::uuid) c;
       end;
     end if;
   end loop;

@@ -17,11 +17,26 @@ create table public.automation_settings (
     constraint automation_settings_run_retention_range check (run_retention_days between 1 and 3650),
   failed_run_retention_days integer not null default 90
     constraint automation_settings_failed_run_retention_range check (failed_run_retention_days between 1 and 3650),
+  -- Limits (limits migration): set by the operator (service role) only; NULL
+  -- means the default of automations_engine.setting().
+  max_actions_per_automation integer constraint automation_settings_max_actions_positive check (max_actions_per_automation > 0),
+  max_automations integer constraint automation_settings_max_automations_positive check (max_automations > 0),
+  chain_run_budget integer constraint automation_settings_chain_run_budget_positive check (chain_run_budget > 0),
+  max_chain_depth integer constraint automation_settings_max_chain_depth_range check (max_chain_depth >= 0),
+  -- Reserved for a per-org cap on running runs; not enforced yet.
+  max_running_runs integer constraint automation_settings_max_running_runs_positive check (max_running_runs > 0),
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now()
 );
 comment on table public.automation_settings is
-  'Per-org automation settings; an org without a row uses the column defaults (30 / 90 days).';
+  'Per-org automation settings; an org without a row uses the defaults (30 / 90 days; limits: automations_engine.setting()). '
+  'Admins write the retention columns; only the service writes the limit columns.';
+comment on column public.automation_settings.max_actions_per_automation is 'Most actions (steps) one automation may have. NULL: 50.';
+comment on column public.automation_settings.max_automations is 'Most automations the org may have (any status). NULL: 1000.';
+comment on column public.automation_settings.chain_run_budget is
+  'Most runs in one chain, its root included: runs set off by a run''s writes or its signed calls back into our functions. NULL: 100.';
+comment on column public.automation_settings.max_chain_depth is 'Most runs between a chain''s root and its deepest run. NULL: 10.';
+comment on column public.automation_settings.max_running_runs is 'Most runs of the org running at once (NULL: no limit). Reserved; not enforced yet.';
 comment on column public.automation_settings.run_retention_days is
   'Completed runs (and their steps) are deleted this many days after they completed (1..3650).';
 comment on column public.automation_settings.failed_run_retention_days is
@@ -43,9 +58,11 @@ create policy "Org admins can change their automation settings" on public.automa
   for update to authenticated
   using (org_id = (select public.get_user_org_id()) and (select public.is_admin()))
   with check (org_id = (select public.get_user_org_id()));
+-- Not a row that holds the operator's limits: deleting it would reset them.
 create policy "Org admins can reset their automation settings to the defaults" on public.automation_settings
   for delete to authenticated
-  using (org_id = (select public.get_user_org_id()) and (select public.is_admin()));
+  using (org_id = (select public.get_user_org_id()) and (select public.is_admin())
+         and num_nonnulls(max_actions_per_automation, max_automations, chain_run_budget, max_chain_depth, max_running_runs) = 0);
 
 -- anon never touches settings; members write only the retention columns.
 revoke all on public.automation_settings from anon;

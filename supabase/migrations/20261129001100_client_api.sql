@@ -3,7 +3,7 @@
 -- SQL functions client apps call with supabase-js `.rpc()`. RLS applies: an
 -- automation or run of another org is "not found" (P0002). Errors carry
 -- SQLSTATEs: 22023 bad argument, 23514 invalid config (validation triggers),
--- 42501 not allowed, 55000 wrong state.
+-- 42501 not allowed, 54000 over a limit (automation_settings), 55000 wrong state.
 --   create_automation        an automation with its actions, atomically
 --   replace_automation_actions  swap the whole ordered list, atomically
 --   set_automation_status    activate, pause, archive
@@ -129,12 +129,22 @@ begin
   -- Lock the automation: concurrent replaces apply one after the other.
   select a.org_id into v_org from public.automations a where a.id = replace_automation_actions.automation_id for update;
   perform automations_engine.require_org_access(v_org, format('automation %s', replace_automation_actions.automation_id));
+  -- Replacing deletes every current action, and RLS lets only admins delete
+  -- actions: a member or guest may fill an automation that has none, but not
+  -- wipe one (they edit steps with UPDATE, add them with INSERT).
+  if not automations_engine.caller_is_service() and not (select public.is_admin())
+     and exists (select 1 from public.automation_actions x where x.automation_id = replace_automation_actions.automation_id) then
+    raise exception 'only owners and admins can replace the actions of automation %: replacing deletes its current actions',
+      replace_automation_actions.automation_id
+      using errcode = '42501', hint = 'Edit single actions with update/insert on automation_actions, or ask an admin.';
+  end if;
   delete from public.automation_actions x where x.automation_id = replace_automation_actions.automation_id;
   return automations_engine.insert_actions(v_org, replace_automation_actions.automation_id, actions);
 end;
 $$;
 comment on function public.replace_automation_actions(uuid, jsonb) is
-  'Replaces an automation''s whole ordered action list atomically. Runs already queued keep their snapshot.';
+  'Replaces an automation''s whole ordered action list atomically. Runs already queued keep their snapshot. '
+  'Deleting the current actions needs an owner or admin (42501), as a plain DELETE does; anyone in the org may fill an automation without actions.';
 
 -- -----------------------------------------------------------------------------
 create or replace function public.set_automation_status(automation_id uuid, status public.automation_status)

@@ -100,6 +100,14 @@ describe("webhook action", () => {
     expect(res.waitUntil).toBeUndefined();
   });
 
+  it("sets x-automations-cause last: configured headers can neither forge nor remove it", async () => {
+    await run({ url: `${server.url}/json`, headers: { "X-Automations-Cause": "forged.value" }, body: {} }, makeContext({ runCause: "signed.value" }));
+    expect(lastRequest().headers["x-automations-cause"]).toBe("signed.value");
+    // No signed value (a runtime without a secret): a configured one is dropped, not sent.
+    await run({ url: `${server.url}/json`, headers: { "x-automations-cause": "forged.value" }, body: {} }, makeContext());
+    expect(lastRequest().headers["x-automations-cause"]).toBeUndefined();
+  });
+
   it("keeps an Idempotency-Key the user set", async () => {
     await run({ url: `${server.url}/json`, headers: { "Idempotency-Key": "mine" }, body: {} });
     expect(lastRequest().headers["idempotency-key"]).toBe("mine");

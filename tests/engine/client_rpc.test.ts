@@ -70,7 +70,7 @@ describe("create_automation / replace_automation_actions / set_automation_status
   it("replaces the action list atomically; a queued run keeps its snapshot", async () => {
     const id = await create(member);
     const run = await rpc<string>(member, "public.run_automation($1)", [id]);
-    const n = await rpc<number>(member, "public.replace_automation_actions($1, $2::jsonb)", [id, JSON.stringify([{ action_type: "log", action_config: { message: "new" } }])]);
+    const n = await rpc<number>(admin, "public.replace_automation_actions($1, $2::jsonb)", [id, JSON.stringify([{ action_type: "log", action_config: { message: "new" } }])]);
     expect(n).toBe(1);
     const [snap] = await t.db.query<{ actions: unknown[] }>(
       "select v.actions from automation_runs r join automation_versions v on v.id = r.version_id where r.id = $1",
@@ -78,6 +78,28 @@ describe("create_automation / replace_automation_actions / set_automation_status
     );
     expect(snap!.actions).toHaveLength(2);
     await expect(rpc(outsider, "public.replace_automation_actions($1, '[]'::jsonb)", [id])).rejects.toMatchObject({ code: "P0002" });
+  });
+
+  it("replacing deletes actions, so only admins may replace a non-empty list (as a plain DELETE); anyone may fill an empty one", async () => {
+    const guest = await createUser(t.db, member.orgId, "guest");
+    const id = await create(member);
+    const list = JSON.stringify([{ action_type: "log", action_config: { message: "mine now" } }]);
+    for (const u of [guest, member]) {
+      await expect(rpc(u, "public.replace_automation_actions($1, $2::jsonb)", [id, list])).rejects.toMatchObject({
+        code: "42501",
+        message: expect.stringMatching(/only owners and admins can replace the actions/),
+      });
+      await expect(rpc(u, "public.replace_automation_actions($1, '[]'::jsonb)", [id])).rejects.toMatchObject({ code: "42501" });
+    }
+    const names = await t.db.query<{ name: string }>("select name from automation_actions where automation_id = $1 order by position", [id]);
+    expect(names.map((r) => r.name)).toEqual(["first", "second"]);
+    // A plain DELETE by the guest removes nothing either (RLS: admins only).
+    await as(guest, (tx) => tx.query("delete from automation_actions where automation_id = $1", [id]));
+    expect(await count("automation_actions where automation_id = '" + id + "'")).toBe(2);
+
+    const empty = await create(guest, []);
+    expect(await rpc<number>(guest, "public.replace_automation_actions($1, $2::jsonb)", [empty, list])).toBe(1);
+    expect(await rpc<number>(admin, "public.replace_automation_actions($1, $2::jsonb)", [id, list])).toBe(1);
   });
 
   it("changes status under RLS; another org's automation is not found", async () => {

@@ -112,7 +112,12 @@ describe("automations-run", () => {
       [{}, /automation_id is required/],
       [{ automation_id: "42" }, /automation_id must be a UUID/],
       [{ automation_id: active, wait: -1 }, /wait must be/],
-      [{ automation_id: active, idempotency_key: "x".repeat(256) }, /longer than 255/],
+      [{ automation_id: active, idempotency_key: "x".repeat(249) }, /longer than 248/],
+      // Trigger prefixes are the engine's: a manual key may not take a webhook's, schedule's or event's.
+      [{ automation_id: active, idempotency_key: "webhook:msg_1" }, /starts with a trigger prefix/],
+      [{ automation_id: active, idempotency_key: "schedule:2026-01-01T00:00:00Z" }, /starts with a trigger prefix/],
+      [{ automation_id: active, idempotency_key: "event:evt_1" }, /starts with a trigger prefix/],
+      [{ automation_id: active, idempotency_key: "manual:x" }, /starts with a trigger prefix/],
       [{ automation_id: active, automationId: active }, /unknown field "automationId"/],
       [[active], /must be a JSON object/],
     ];

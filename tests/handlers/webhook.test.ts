@@ -6,7 +6,8 @@ import { createWebhookHandler } from "../../shared/handlers/webhook.ts";
 import type { Handler } from "../../shared/http/route.ts";
 import { signWebhook } from "../../shared/triggers/webhook_signature.ts";
 import { createAutomation } from "../helpers/automations.ts";
-import { appDeps } from "../helpers/app_deps.ts";
+import { appDeps, TEST_AUTH } from "../helpers/app_deps.ts";
+import { CAUSE_HEADER, signCause } from "../../shared/http/run_cause_header.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { createOrg, createUser } from "../helpers/fixtures.ts";
 import { asUser } from "../../shared/db/as_user.ts";
@@ -199,5 +200,29 @@ describe("rotate_webhook_secret()", () => {
     await expect(asUser(t.db, outsider.claims, (tx) => tx.query("select public.rotate_webhook_secret($1)", [hook]))).rejects.toMatchObject({ code: "P0002" });
     await expect(asUser(t.db, admin.claims, (tx) => tx.query("select * from automations_engine.webhook_secrets"))).rejects.toMatchObject({ code: "42501" });
     secret = r!.s;
+  });
+});
+
+describe("automations-webhook called back by one of our runs (x-automations-cause)", () => {
+  it("the delivery's run joins the calling run's chain; past the chain budget it is refused with 409 and counted", async () => {
+    const caller = await createAutomation(t.db, org, { name: "caller", actions: [] });
+    const [{ id: root }] = (await t.db.query<{ id: string }>("select public.run_automation($1) as id", [caller])) as [{ id: string }];
+    const cause = { [CAUSE_HEADER]: signCause(TEST_AUTH.serviceRoleKey, root) };
+
+    const res = await post("{}", { headers: cause });
+    expect(res.status).toBe(202);
+    const { run_id } = (await res.json()) as { run_id: string };
+    const [row] = await t.db.query("select root_run_id, chain_depth from automation_runs where id = $1", [run_id]);
+    expect(row).toEqual({ root_run_id: root, chain_depth: 1 });
+
+    await t.db.query("insert into automation_settings (org_id, chain_run_budget) values ($1, 2) on conflict (org_id) do update set chain_run_budget = 2", [org]);
+    before = await runCount();
+    await expectError(await post("{}", { headers: cause }), 409, /chain budget of 2 runs from root run/);
+    const [refusal] = await t.db.query<{ refused_runs: number }>("select refused_runs from automation_chain_refusals where root_run_id = $1", [root]);
+    expect(refusal!.refused_runs).toBe(1);
+    // A forged header is no cause: the delivery is a root of its own and goes through.
+    const forged = await post("{}", { headers: { [CAUSE_HEADER]: `${root}.forged` } });
+    expect(forged.status).toBe(202);
+    await t.db.query("delete from automation_settings where org_id = $1", [org]);
   });
 });

@@ -179,6 +179,8 @@ describe("automations_table_event()", () => {
 
   it("matches with an index probe on (org_id, table), whatever the number of automations", async () => {
     const org = await createOrg(t.db, "Plan");
+    // More than the default 1,000 automations per org: the operator raised it.
+    await t.db.query("insert into public.automation_settings (org_id, max_automations) values ($1, 5000)", [org]);
     await t.db.query(
       `insert into public.automations (org_id, name, trigger_type, trigger_config, status)
        select $1, 'bulk ' || i, 'event', jsonb_build_object('table', 'table_' || (i % 200)), 'active'
