@@ -156,7 +156,7 @@ describe("the lists the database keeps in step with TypeScript", () => {
 
   it("filter operators are json-logic-engine's, condition operators are OPERATORS", async () => {
     const [row] = await t.db.query<{ filter: string; condition: string }>(
-      `select pg_get_functiondef('automations_engine.filter_problems(jsonb, boolean)'::regprocedure) as filter,
+      `select pg_get_functiondef('automations_engine.filter_problems(jsonb, boolean, text[])'::regprocedure) as filter,
               pg_get_functiondef('automations_engine.condition_problems(jsonb)'::regprocedure) as condition`,
     );
     const list = (src: string, after: string) => /'\{([^}]*)\}'/.exec(src.slice(src.indexOf(after)))![1]!.split(",").sort();
