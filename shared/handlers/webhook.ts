@@ -145,7 +145,15 @@ export function createWebhookHandler(deps: AppDeps, opts: WebhookHandlerOptions 
         if (!target) throw notFound(NOT_FOUND);
         continue;
       }
-      if (accepted instanceof Response) return accepted;
+      if (accepted instanceof Response) {
+        // Skipped by the filter or a Slack handshake: no enqueue re-checks
+        // the cached config, so decide with the current one (one read).
+        if (fresh) return accepted;
+        fresh = true;
+        target = await targets.load(id);
+        if (!target) throw notFound(NOT_FOUND);
+        continue;
+      }
       const row = await enqueue({
         automationId: target.automation_id,
         rotatedAt: target.rotated_at,

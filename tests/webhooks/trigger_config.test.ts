@@ -202,6 +202,15 @@ describe("changes act at once", () => {
     expect((await github(id, "{}", { secret, h })).status).toBe(202);
   });
 
+  it("a changed filter decides the next delivery, also on a handler that cached the old one", async () => {
+    const id = await hook({ verify: { scheme: "github" }, filter: { "==": [{ var: "headers.x-github-event" }, "push"] } });
+    const h = createWebhookHandler(appDeps(t.db));
+    expect(await (await github(id, "{}", { h, event: "pull_request" })).json()).toEqual({ skipped: true });
+    await t.db.query(`update automations set trigger_config = jsonb_set(trigger_config, '{filter,==,1}', '"pull_request"') where id = $1`, [id]);
+    expect(await (await github(id, "{}", { h, event: "pull_request" })).json()).toMatchObject({ duplicate: false });
+    expect(await runsOf(id)).toBe(1);
+  });
+
   it("a token in the query string (token scheme, query option), compared in constant time", async () => {
     const id = await hook({ verify: { scheme: "token", query: "key" } }, "query-token-0123456789");
     const post = (q: string) => handler(new Request(`${URL_BASE}/${id}${q}`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }));
