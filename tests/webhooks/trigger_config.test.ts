@@ -191,10 +191,18 @@ describe("documented vectors", () => {
 describe("changes act at once", () => {
   it("switching the verify scheme refuses the old scheme's deliveries on a handler that cached it", async () => {
     const secret = "shared-secret-for-switching";
-    const id = await hook({ verify: { scheme: "token", header: "x-api-key" } }, secret);
+    const id = await hook({ verify: { scheme: "token", header: "x-api-key" }, headers: ["x-api-key", "Authorization", "cookie", "x-kept"] }, secret);
     const h = createWebhookHandler(appDeps(t.db));
-    const tokenPost = () => h(new Request(`${URL_BASE}/${id}`, { method: "POST", headers: { "content-type": "application/json", "x-api-key": secret }, body: `{"n":"${crypto.randomUUID()}"}` }));
-    expect((await tokenPost()).status).toBe(202);
+    const tokenPost = () =>
+      h(new Request(`${URL_BASE}/${id}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-api-key": secret, authorization: "Bearer x", cookie: "c=1", "x-kept": "yes" },
+        body: `{"n":"${crypto.randomUUID()}"}`,
+      }));
+    const first = (await (await tokenPost()).json()) as { run_id: string };
+    // The token (and any credential header) is never kept on the run, even when listed.
+    const [kept] = await t.db.query<{ h: unknown }>("select trigger_headers as h from automation_runs where id = $1", [first.run_id]);
+    expect(kept!.h).toEqual({ "x-kept": "yes" });
     await t.db.query(`update automations set trigger_config = '{"verify": {"scheme": "github"}}' where id = $1`, [id]);
     const res = await tokenPost();
     expect(res.status).toBe(401);

@@ -40,13 +40,22 @@ export function deliveryKey(verify: VerifyConfig | undefined, verified: Verified
   return SCHEMES[v.scheme].payloadKey?.(payload) ?? verified.key ?? `${v.scheme}:sha256:${sha256Hex(verified.signed)}`;
 }
 
-/** trigger.headers: the scheme's event and id headers plus the configured ones, those present, lower-cased. */
+/** Never kept, even when listed: runs are readable by every org member. */
+const CREDENTIAL_HEADERS = new Set(["authorization", "proxy-authorization", "cookie"]);
+
+/**
+ * trigger.headers: the scheme's event and id headers plus the configured ones,
+ * those present, lower-cased. Credentials are left out (and the token scheme's
+ * header, which carries the automation's secret).
+ */
 export function capturedHeaders(verify: VerifyConfig | undefined, extra: readonly string[] | undefined, headers: Headers): Record<string, string> {
   const v = schemeOf(verify);
   const names = [...SCHEMES[v.scheme].headers, ...("id_header" in v && v.id_header ? [v.id_header] : []), ...(extra ?? [])];
+  const secretHeader = v.scheme === "token" && v.header ? v.header.toLowerCase() : null;
   const out: Record<string, string> = {};
   for (const n of names) {
     const name = n.toLowerCase();
+    if (CREDENTIAL_HEADERS.has(name) || name === secretHeader) continue;
     const value = headers.get(name);
     if (value !== null) out[name] = value.length > 1000 ? value.slice(0, 1000) : value;
   }
