@@ -7,6 +7,7 @@ import { cliDb } from "./cli_db.ts";
 import { DEMO, signedCurl } from "./demo.ts";
 import { printTable } from "./cli_table.ts";
 import { signWebhook } from "../shared/triggers/webhook_signature.ts";
+import { curlOf, signDelivery } from "./sign_webhook.ts";
 
 const HELP = `usage: automations <command> [options]
 
@@ -16,8 +17,9 @@ const HELP = `usage: automations <command> [options]
   show <run_id>                one run with its steps
   run <automation_id> [--payload JSON] [--wait]
                                start a manual run now (drafts allowed); --wait follows it to the end
-  sign-webhook <automation_id> [--payload JSON] [--secret whsec_...]
-                               Standard Webhooks headers and a curl command for a payload
+  sign-webhook <automation_id> [--payload JSON] [--secret S] [--scheme NAME | --verify JSON]
+                               a curl command signed as the sender signs (standard, github, stripe,
+                               slack, shopify; twilio, hmac, token need --verify with their options)
   rotate-secret <automation_id>
                                new webhook signing secret (shown once)
 
@@ -33,6 +35,8 @@ const { values: o, positionals } = parseArgs({
     status: { type: "string" },
     payload: { type: "string", default: "{}" },
     secret: { type: "string" },
+    scheme: { type: "string" },
+    verify: { type: "string" },
     wait: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
@@ -62,9 +66,13 @@ async function main() {
   if (cmd === "sign-webhook") {
     const id = need("an automation id");
     const secret = o.secret ?? process.env.AUTOMATIONS_WEBHOOK_SECRET ?? (id === DEMO.webhookAutomationId ? DEMO.webhookSecret : undefined);
-    if (!secret) throw new Error("pass --secret whsec_... (from rotate-secret) or set AUTOMATIONS_WEBHOOK_SECRET");
+    if (!secret) throw new Error("pass --secret (from rotate-secret, or the one set with set_webhook_secret) or set AUTOMATIONS_WEBHOOK_SECRET");
     const body = JSON.stringify(payload());
     const base = process.env.AUTOMATIONS_URL ?? `http://127.0.0.1:${process.env.PORT ?? 54321}`;
+    if (o.scheme || o.verify) {
+      const d = signDelivery({ automationId: id, baseUrl: base, secret, payload: payload(), scheme: o.scheme, verify: o.verify });
+      return console.log(o.json ? JSON.stringify(d, null, 2) : curlOf(d));
+    }
     if (o.json) return console.log(JSON.stringify({ headers: signWebhook(secret, `msg_${Date.now()}`, body), body }, null, 2));
     return console.log(signedCurl(base, id, secret, body));
   }

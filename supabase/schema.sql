@@ -659,7 +659,10 @@ begin
   --   event     strict keys, table xor event, operations, and the filter: its
   --             shape, the changed shorthand, one operator per JsonLogic
   --             operation, known operators, var roots;
-  --   webhook, manual: all of it.
+  --   webhook   all of it: content types, body size, the verify scheme and its
+  --             options, captured headers, and the filter as for events (over
+  --             payload and headers);
+  --   manual    all of it.
   -- Only in TypeScript: JsonLogic arity (found by running the rule), the 16 KiB
   -- filter size limit. Actions are checked by check_action().
   -- tests/validation/config_validation.test.ts runs one corpus through both
@@ -676,7 +679,7 @@ begin
       hint = case new.trigger_type
         when 'schedule' then 'schedule: {"cron": "*/5 * * * *", "timezone": "Europe/Berlin", "missed": "skip|once|all", "max_catch_up": 1..1000}'
         when 'event' then 'event: {"table": "deals", "operations": ["INSERT", "UPDATE"], "filter": {...}} or {"event": "invoice.paid", "filter": {...}}'
-        when 'webhook' then 'webhook: {} or {"content_types": ["application/json"], "max_body_bytes": 1..1048576}'
+        when 'webhook' then 'webhook: {} or {"verify": {"scheme": "standard|github|stripe|slack|shopify|twilio|hmac|token", ...}, "headers": ["x-..."], "filter": {...}, "content_types": ["application/json"], "max_body_bytes": 1..1048576}; see docs/webhook-senders.md'
         else 'manual: {}' end,
       schema = 'public', table = 'automations', column = 'trigger_config', constraint = 'automations_trigger_config_valid';
   end if;
@@ -694,7 +697,7 @@ COMMENT ON FUNCTION automations_engine.check_trigger_config() IS 'BEFORE INSERT/
 -- Name: claim_runs(text, integer, integer); Type: FUNCTION; Schema: automations_engine; Owner: -
 --
 
-CREATE FUNCTION automations_engine.claim_runs(p_worker text, p_limit integer DEFAULT 10, p_lease_seconds integer DEFAULT 60) RETURNS TABLE(id uuid, org_id uuid, automation_id uuid, automation_name text, attempt integer, trigger_type public.automation_trigger_type, trigger_payload jsonb, actions jsonb, created_at timestamp with time zone, started_at timestamp with time zone, lease_expires_at timestamp with time zone, claim_token uuid)
+CREATE FUNCTION automations_engine.claim_runs(p_worker text, p_limit integer DEFAULT 10, p_lease_seconds integer DEFAULT 60) RETURNS TABLE(id uuid, org_id uuid, automation_id uuid, automation_name text, attempt integer, trigger_type public.automation_trigger_type, trigger_payload jsonb, trigger_headers jsonb, actions jsonb, created_at timestamp with time zone, started_at timestamp with time zone, lease_expires_at timestamp with time zone, claim_token uuid)
     LANGUAGE plpgsql
     SET search_path TO ''
     SET plan_cache_mode TO 'force_generic_plan'
@@ -770,10 +773,10 @@ begin
                 order by d.run_at
                 limit p_limit
                   for update skip locked))
-      returning r.id, r.org_id, r.automation_id, r.attempt, r.trigger_type, r.trigger_payload,
+      returning r.id, r.org_id, r.automation_id, r.attempt, r.trigger_type, r.trigger_payload, r.trigger_headers,
                 r.version_id, r.created_at, r.started_at, r.lease_expires_at, r.run_at
     )
-    select c.id, c.org_id, c.automation_id, a.name, c.attempt, c.trigger_type, c.trigger_payload,
+    select c.id, c.org_id, c.automation_id, a.name, c.attempt, c.trigger_type, c.trigger_payload, c.trigger_headers,
            coalesce(v.actions, '[]'::jsonb), c.created_at, c.started_at, c.lease_expires_at, v_token
       from claimed c
       join public.automations a on a.id = c.automation_id
@@ -1093,10 +1096,10 @@ $_$;
 COMMENT ON FUNCTION automations_engine.cron_problem(p_cron text) IS 'Why a cron expression is not an acceptable schedule (quoting it, as cronProblem() in schedule_times.ts), or null when it is fine.';
 
 --
--- Name: enqueue(uuid, public.automation_trigger_type, jsonb, text, timestamp with time zone, boolean); Type: FUNCTION; Schema: automations_engine; Owner: -
+-- Name: enqueue(uuid, public.automation_trigger_type, jsonb, text, timestamp with time zone, boolean, jsonb); Type: FUNCTION; Schema: automations_engine; Owner: -
 --
 
-CREATE FUNCTION automations_engine.enqueue(p_automation_id uuid, p_trigger_type public.automation_trigger_type, p_payload jsonb DEFAULT '{}'::jsonb, p_idempotency_key text DEFAULT NULL::text, p_run_at timestamp with time zone DEFAULT NULL::timestamp with time zone, p_allow_draft boolean DEFAULT false) RETURNS TABLE(run_id uuid, created boolean)
+CREATE FUNCTION automations_engine.enqueue(p_automation_id uuid, p_trigger_type public.automation_trigger_type, p_payload jsonb DEFAULT '{}'::jsonb, p_idempotency_key text DEFAULT NULL::text, p_run_at timestamp with time zone DEFAULT NULL::timestamp with time zone, p_allow_draft boolean DEFAULT false, p_headers jsonb DEFAULT NULL::jsonb) RETURNS TABLE(run_id uuid, created boolean)
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
@@ -1124,10 +1127,10 @@ begin
   -- A unique constraint, not check-then-insert: concurrent duplicates wait for
   -- the first insert and then find its row.
   insert into public.automation_runs
-    (org_id, automation_id, trigger_type, trigger_payload, idempotency_key, version_id, max_attempts, run_at,
+    (org_id, automation_id, trigger_type, trigger_payload, trigger_headers, idempotency_key, version_id, max_attempts, run_at,
      root_run_id, chain_depth)
   values
-    (v_auto.org_id, v_auto.id, p_trigger_type, coalesce(p_payload, '{}'::jsonb), p_idempotency_key,
+    (v_auto.org_id, v_auto.id, p_trigger_type, coalesce(p_payload, '{}'::jsonb), p_headers, p_idempotency_key,
      v_auto.current_version_id, v_auto.max_attempts, coalesce(p_run_at, now()), v_chain.root_run_id, v_chain.chain_depth)
   on conflict (automation_id, idempotency_key) do nothing
   returning id into v_id;
@@ -1156,10 +1159,10 @@ end;
 $$;
 
 --
--- Name: FUNCTION enqueue(p_automation_id uuid, p_trigger_type public.automation_trigger_type, p_payload jsonb, p_idempotency_key text, p_run_at timestamp with time zone, p_allow_draft boolean); Type: COMMENT; Schema: automations_engine; Owner: -
+-- Name: FUNCTION enqueue(p_automation_id uuid, p_trigger_type public.automation_trigger_type, p_payload jsonb, p_idempotency_key text, p_run_at timestamp with time zone, p_allow_draft boolean, p_headers jsonb); Type: COMMENT; Schema: automations_engine; Owner: -
 --
 
-COMMENT ON FUNCTION automations_engine.enqueue(p_automation_id uuid, p_trigger_type public.automation_trigger_type, p_payload jsonb, p_idempotency_key text, p_run_at timestamp with time zone, p_allow_draft boolean) IS 'Creates a pending run of an active automation with its current snapshot; the same idempotency key returns the existing run. A run caused by another run (automations.caused_by) joins its chain (root_run_id, chain_depth) or is refused with 54000 (chain_admit). Notifies automation_runs when the due queue was empty.';
+COMMENT ON FUNCTION automations_engine.enqueue(p_automation_id uuid, p_trigger_type public.automation_trigger_type, p_payload jsonb, p_idempotency_key text, p_run_at timestamp with time zone, p_allow_draft boolean, p_headers jsonb) IS 'Creates a pending run of an active automation with its current snapshot (and, for webhooks, the request headers it keeps); the same idempotency key returns the existing run. A run caused by another run (automations.caused_by) joins its chain (root_run_id, chain_depth) or is refused with 54000 (chain_admit). Notifies automation_runs when the due queue was empty.';
 
 --
 -- Name: enqueue_schedule(uuid, timestamp with time zone[]); Type: FUNCTION; Schema: automations_engine; Owner: -
@@ -1731,10 +1734,10 @@ $_$;
 COMMENT ON FUNCTION automations_engine.filter_number_text(x double precision) IS 'JavaScript String(number) for a double.';
 
 --
--- Name: filter_problems(jsonb, boolean); Type: FUNCTION; Schema: automations_engine; Owner: -
+-- Name: filter_problems(jsonb, boolean, text[]); Type: FUNCTION; Schema: automations_engine; Owner: -
 --
 
-CREATE FUNCTION automations_engine.filter_problems(p_filter jsonb, p_table_event boolean) RETURNS text[]
+CREATE FUNCTION automations_engine.filter_problems(p_filter jsonb, p_table_event boolean, p_roots text[] DEFAULT '{record,old_record,payload,operation}'::text[]) RETURNS text[]
     LANGUAGE plpgsql IMMUTABLE
     SET search_path TO ''
     AS $$
@@ -1750,7 +1753,7 @@ begin
   end if;
   if v_column is null then
     v_out := automations_engine.jsonlogic_problems(p_filter, c_at, 'filter', c_operators,
-      '{map,filter,reduce,some,all,none,every,eachKey}', '{record,old_record,payload,operation}');
+      '{map,filter,reduce,some,all,none,every,eachKey}', p_roots);
     -- Table-event filters run inside PostgreSQL (automations_table_event):
     -- only what the SQL evaluator supports is accepted for them.
     if p_table_event and cardinality(v_out) = 0 then
@@ -1773,10 +1776,10 @@ end;
 $$;
 
 --
--- Name: FUNCTION filter_problems(p_filter jsonb, p_table_event boolean); Type: COMMENT; Schema: automations_engine; Owner: -
+-- Name: FUNCTION filter_problems(p_filter jsonb, p_table_event boolean, p_roots text[]); Type: COMMENT; Schema: automations_engine; Owner: -
 --
 
-COMMENT ON FUNCTION automations_engine.filter_problems(p_filter jsonb, p_table_event boolean) IS 'Problems of an event filter (changed shorthand or JsonLogic rule), each starting with trigger_config.filter.';
+COMMENT ON FUNCTION automations_engine.filter_problems(p_filter jsonb, p_table_event boolean, p_roots text[]) IS 'Problems of an event or webhook filter (changed shorthand or JsonLogic rule over p_roots), each starting with trigger_config.filter.';
 
 --
 -- Name: filter_prop(jsonb, text); Type: FUNCTION; Schema: automations_engine; Owner: -
@@ -3116,6 +3119,51 @@ $$;
 COMMENT ON FUNCTION automations_engine.snapshot_actions(p_automation_ids uuid[]) IS 'Writes a new immutable snapshot of the given automations'' actions and points current_version_id at it.';
 
 --
+-- Name: store_webhook_secret(uuid, text, interval); Type: FUNCTION; Schema: automations_engine; Owner: -
+--
+
+CREATE FUNCTION automations_engine.store_webhook_secret(p_automation_id uuid, p_secret text, p_grace interval) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_org uuid;
+begin
+  -- Callers: rotate_webhook_secret (a secret we generate) and
+  -- set_webhook_secret (one the provider issued). Both answer the same way to
+  -- the same mistakes, so the checks live here.
+  if p_grace is null or p_grace < interval '0' or p_grace > interval '30 days' then
+    raise exception 'grace_period must be between 0 and 30 days, got %', p_grace using errcode = '22023';
+  end if;
+  -- Same visibility rule as RLS, plus the admin check: an automation of
+  -- another org is "not found", a member who is not an admin is refused.
+  select a.org_id into v_org from public.automations a where a.id = p_automation_id;
+  if not found or (not automations_engine.caller_is_service() and v_org is distinct from (select public.get_user_org_id())) then
+    raise exception 'automation % not found', p_automation_id using errcode = 'P0002';
+  end if;
+  if not automations_engine.caller_is_service() and not (select public.is_admin()) then
+    raise exception 'only owners and admins can set or rotate webhook secrets' using errcode = '42501';
+  end if;
+  -- The secret it replaces stays valid for p_grace: senders switch over
+  -- without dropped deliveries. rotated_at is also the webhook function's
+  -- cache key, so the new secret takes effect at once.
+  insert into automations_engine.webhook_secrets as w (automation_id, secret)
+  values (p_automation_id, p_secret)
+  on conflict (automation_id) do update
+     set previous_secret = w.secret,
+         previous_expires_at = now() + p_grace,
+         secret = excluded.secret,
+         rotated_at = clock_timestamp();
+end;
+$$;
+
+--
+-- Name: FUNCTION store_webhook_secret(p_automation_id uuid, p_secret text, p_grace interval); Type: COMMENT; Schema: automations_engine; Owner: -
+--
+
+COMMENT ON FUNCTION automations_engine.store_webhook_secret(p_automation_id uuid, p_secret text, p_grace interval) IS 'Checks the caller (service, or an owner/admin of the automation''s org) and stores a webhook secret, keeping the previous one valid for the grace period.';
+
+--
 -- Name: template_problems(jsonb, text, integer); Type: FUNCTION; Schema: automations_engine; Owner: -
 --
 
@@ -3265,7 +3313,7 @@ begin
   end if;
   v_allowed := case p_type when 'schedule' then '{cron,timezone,missed,max_catch_up}'::text[]
                            when 'event' then '{table,operations,event,filter}'::text[]
-                           when 'webhook' then '{content_types,max_body_bytes}'::text[]
+                           when 'webhook' then '{content_types,max_body_bytes,verify,headers,filter}'::text[]
                            else '{}'::text[] end;
   -- Plain type and range checks: (key, expected type, min, max) per trigger type.
   for v_check in
@@ -3326,6 +3374,9 @@ begin
       v_out := v_out || automations_engine.filter_problems(c -> 'filter', c ? 'table');
     end if;
   end if;
+  if p_type = 'webhook' then
+    v_out := v_out || automations_engine.webhook_config_problems(c);
+  end if;
   select string_agg(format('unknown key "%s"', k), ', ') into v_unknown from jsonb_object_keys(c) k where not k = any (v_allowed);
   if v_unknown is not null then
     v_out := v_out || format('trigger_config: %s (allowed: %s)', v_unknown,
@@ -3376,10 +3427,164 @@ $_$;
 COMMENT ON FUNCTION automations_engine.uninstall_cron(p_jobs text[]) IS 'Unschedules the pg_cron jobs install_cron made (all of them, or those named). Returns what it removed.';
 
 --
--- Name: webhook_enqueue(uuid, timestamp with time zone, jsonb, text); Type: FUNCTION; Schema: automations_engine; Owner: -
+-- Name: webhook_config_changed(); Type: FUNCTION; Schema: automations_engine; Owner: -
 --
 
-CREATE FUNCTION automations_engine.webhook_enqueue(p_automation_id uuid, p_rotated_at timestamp with time zone, p_payload jsonb, p_idempotency_key text) RETURNS TABLE(run_id uuid, created boolean, stale boolean)
+CREATE FUNCTION automations_engine.webhook_config_changed() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  -- Bumping rotated_at makes every cached copy stale (webhook_enqueue answers
+  -- `stale`, the function looks the automation up again) at no cost per
+  -- delivery; the secrets themselves do not change.
+  update automations_engine.webhook_secrets w set rotated_at = clock_timestamp() where w.automation_id = new.id;
+  return null;
+end;
+$$;
+
+--
+-- Name: FUNCTION webhook_config_changed(); Type: COMMENT; Schema: automations_engine; Owner: -
+--
+
+COMMENT ON FUNCTION automations_engine.webhook_config_changed() IS 'AFTER UPDATE of trigger_config on automations: bumps webhook_secrets.rotated_at so webhook functions drop their cached copy of the config.';
+
+--
+-- Name: webhook_config_problems(jsonb); Type: FUNCTION; Schema: automations_engine; Owner: -
+--
+
+CREATE FUNCTION automations_engine.webhook_config_problems(c jsonb) RETURNS text[]
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $_$
+declare
+  c_at constant text := 'trigger_config.verify';
+  c_schemes constant text[] := '{standard,github,stripe,slack,shopify,twilio,hmac,token}';
+  c_header_re constant text := '^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$';
+  c_header_msg constant text := 'must be a header name (letters, digits and - _ .)';
+  v jsonb := c -> 'verify';
+  v_scheme text;
+  v_allowed text[];
+  v_key text;
+  v_val jsonb;
+  v_p text;
+  v_unknown text;
+  v_ph text;
+  v_out text[] := '{}';
+  v_i integer;
+begin
+  -- The webhook trigger's verify / headers / filter, in the words of
+  -- webhook_config.ts (tests/validation/config_validation.test.ts runs both
+  -- on one corpus). A bad scheme option would otherwise be a 401 on every
+  -- delivery, with the sender retrying for days: refuse it when saved.
+  if v is not null then
+    if jsonb_typeof(v) <> 'object' then
+      v_out := v_out || (c_at || ': must be an object, got ' || automations_engine.json_shown(v));
+    elsif not v ? 'scheme' then
+      v_out := v_out || (c_at || '.scheme: is required (one of "standard", "github", "stripe", "slack", "shopify", "twilio", "hmac", "token")');
+    elsif jsonb_typeof(v -> 'scheme') <> 'string' or not (v ->> 'scheme') = any (c_schemes) then
+      v_out := v_out || (c_at || '.scheme: must be one of "standard", "github", "stripe", "slack", "shopify", "twilio", "hmac", "token"; got '
+                         || automations_engine.json_shown(v -> 'scheme'));
+    else
+      v_scheme := v ->> 'scheme';
+      -- The options each scheme takes, in webhook_config.ts's VERIFY_OPTIONS order.
+      v_allowed := case v_scheme
+        when 'stripe' then '{tolerance_seconds}'::text[]
+        when 'twilio' then '{public_url}'::text[]
+        when 'hmac' then '{header,algorithm,encoding,prefix,timestamp_header,signed,tolerance_seconds,id_header}'::text[]
+        when 'token' then '{header,query,id_header}'::text[]
+        else '{}'::text[] end;
+      select string_agg(format('unknown key "%s"', k), ', ') into v_unknown
+        from jsonb_object_keys(v) k where k <> 'scheme' and not k = any (v_allowed);
+      if v_unknown is not null then
+        v_out := v_out || format('%s: %s (allowed for %s: %s)', c_at, v_unknown, v_scheme, array_to_string('{scheme}'::text[] || v_allowed, ', '));
+      end if;
+      foreach v_key in array v_allowed loop
+        v_val := v -> v_key;
+        continue when v_val is null;
+        v_p := case
+          when v_key = 'tolerance_seconds' then
+            coalesce(automations_engine.json_value_problem(v_val, 'integer', 1, 86400),
+                     case when v_scheme = 'hmac' and not v ? 'timestamp_header' then 'applies only with timestamp_header' end)
+          when v_key in ('header', 'timestamp_header', 'id_header', 'query', 'public_url', 'prefix', 'signed')
+               and jsonb_typeof(v_val) <> 'string' then 'must be a string, got ' || automations_engine.json_shown(v_val)
+          when v_key in ('header', 'timestamp_header', 'id_header') then
+            case when v_val #>> '{}' !~ c_header_re then c_header_msg end
+          when v_key = 'query' then
+            case when v_val #>> '{}' !~ '^[A-Za-z0-9_.-]{1,64}$' then 'must be a query parameter name (letters, digits and - _ .)' end
+          when v_key = 'public_url' then
+            case when v_val #>> '{}' !~* '^https?://[^\s/?#]+\S*$' then 'must be an absolute http:// or https:// URL' end
+          when v_key = 'algorithm' then
+            case when jsonb_typeof(v_val) <> 'string' or not (v_val #>> '{}') = any ('{sha1,sha256,sha512}')
+                 then 'must be one of "sha1", "sha256", "sha512"; got ' || automations_engine.json_shown(v_val) end
+          when v_key = 'encoding' then
+            case when jsonb_typeof(v_val) <> 'string' or not (v_val #>> '{}') = any ('{hex,base64}')
+                 then 'must be one of "hex", "base64"; got ' || automations_engine.json_shown(v_val) end
+          when v_key = 'prefix' then
+            case when length(v_val #>> '{}') > 64 then 'must be at most 64 characters' end
+          when v_key = 'signed' then
+            case when length(v_val #>> '{}') > 200 then 'must be at most 200 characters' end
+        end;
+        if v_p is null and v_key = 'signed' then
+          select m[1] into v_ph from regexp_matches(v_val #>> '{}', '\{([^{}]*)\}', 'g') as m
+           where not m[1] = any ('{body,timestamp,id}') limit 1;
+          v_p := case
+            when v_ph is not null then format('unknown placeholder {%s} (allowed: {body}, {timestamp}, {id})', v_ph)
+            when position('{body}' in v_val #>> '{}') = 0 then 'must contain {body}'
+            when position('{timestamp}' in v_val #>> '{}') > 0 and not v ? 'timestamp_header' then '{timestamp} needs timestamp_header'
+            when position('{id}' in v_val #>> '{}') > 0 and not v ? 'id_header' then '{id} needs id_header' end;
+        end if;
+        if v_p is not null then
+          v_out := v_out || format('%s.%s: %s', c_at, v_key, v_p);
+        end if;
+      end loop;
+      if v_scheme = 'twilio' and not v ? 'public_url' then
+        v_out := v_out || (c_at || '.public_url: is required (the URL Twilio calls, exactly as configured in Twilio)');
+      end if;
+      if v_scheme = 'hmac' and not v ? 'header' then
+        v_out := v_out || (c_at || '.header: is required (the header that carries the signature)');
+      end if;
+      if v_scheme = 'token' and (v ? 'header') = (v ? 'query') then
+        v_out := v_out || (c_at || ': give exactly one of "header" or "query"');
+      end if;
+    end if;
+  end if;
+
+  v := c -> 'headers';
+  if v is not null then
+    if jsonb_typeof(v) <> 'array' then
+      v_out := v_out || ('trigger_config.headers: must be an array, got ' || automations_engine.json_shown(v));
+    elsif jsonb_array_length(v) > 20 then
+      v_out := v_out || 'trigger_config.headers: must have at most 20 items'::text;
+    else
+      for v_i in 0 .. jsonb_array_length(v) - 1 loop
+        if jsonb_typeof(v -> v_i) <> 'string' or (v ->> v_i) !~ c_header_re then
+          v_out := v_out || format('trigger_config.headers[%s]: %s', v_i, c_header_msg);
+        end if;
+      end loop;
+    end if;
+  end if;
+
+  -- The filter sees the parsed body and the kept headers; it runs in
+  -- TypeScript (the webhook function), so all of JsonLogic is allowed.
+  if c ? 'filter' then
+    v_out := v_out || automations_engine.filter_problems(c -> 'filter', false, '{payload,headers}');
+  end if;
+  return v_out;
+end;
+$_$;
+
+--
+-- Name: FUNCTION webhook_config_problems(c jsonb); Type: COMMENT; Schema: automations_engine; Owner: -
+--
+
+COMMENT ON FUNCTION automations_engine.webhook_config_problems(c jsonb) IS 'Problems of a webhook trigger_config''s verify, headers and filter, each starting with its JSON path. Mirrors shared/triggers/webhook_config.ts.';
+
+--
+-- Name: webhook_enqueue(uuid, timestamp with time zone, jsonb, text, jsonb); Type: FUNCTION; Schema: automations_engine; Owner: -
+--
+
+CREATE FUNCTION automations_engine.webhook_enqueue(p_automation_id uuid, p_rotated_at timestamp with time zone, p_payload jsonb, p_idempotency_key text, p_headers jsonb DEFAULT NULL::jsonb) RETURNS TABLE(run_id uuid, created boolean, stale boolean)
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
@@ -3402,15 +3607,15 @@ begin
   end if;
   return query
     select e.run_id, e.created, false
-      from automations_engine.enqueue(p_automation_id, 'webhook', p_payload, p_idempotency_key, null, false) e;
+      from automations_engine.enqueue(p_automation_id, 'webhook', p_payload, p_idempotency_key, null, false, p_headers) e;
 end;
 $$;
 
 --
--- Name: FUNCTION webhook_enqueue(p_automation_id uuid, p_rotated_at timestamp with time zone, p_payload jsonb, p_idempotency_key text); Type: COMMENT; Schema: automations_engine; Owner: -
+-- Name: FUNCTION webhook_enqueue(p_automation_id uuid, p_rotated_at timestamp with time zone, p_payload jsonb, p_idempotency_key text, p_headers jsonb); Type: COMMENT; Schema: automations_engine; Owner: -
 --
 
-COMMENT ON FUNCTION automations_engine.webhook_enqueue(p_automation_id uuid, p_rotated_at timestamp with time zone, p_payload jsonb, p_idempotency_key text) IS 'Enqueues a verified webhook delivery if the secrets it was verified with (rotated_at) are still current and the automation is an active webhook automation; otherwise returns stale and writes nothing.';
+COMMENT ON FUNCTION automations_engine.webhook_enqueue(p_automation_id uuid, p_rotated_at timestamp with time zone, p_payload jsonb, p_idempotency_key text, p_headers jsonb) IS 'Enqueues a verified webhook delivery if the secrets it was verified with (rotated_at) are still current and the automation is an active webhook automation; otherwise returns stale and writes nothing.';
 
 --
 -- Name: webhook_enqueue_many(jsonb); Type: FUNCTION; Schema: automations_engine; Owner: -
@@ -3476,11 +3681,12 @@ begin
            (t.x ->> 'automation_id')::uuid as automation_id,
            (t.x ->> 'rotated_at')::timestamptz as rotated_at,
            t.x -> 'payload' as payload,
+           t.x -> 'headers' as headers,
            t.x ->> 'idempotency_key' as idempotency_key
       from jsonb_array_elements(p_items) with ordinality as t(x, ord)
   ),
   target as (
-    select i.ord, i.automation_id, i.idempotency_key, i.payload,
+    select i.ord, i.automation_id, i.idempotency_key, i.payload, i.headers,
            a.org_id, a.current_version_id, a.max_attempts,
            row_number() over (partition by i.automation_id, i.idempotency_key order by i.ord) as copy
       from item i
@@ -3491,8 +3697,8 @@ begin
   ),
   ins as (
     insert into public.automation_runs
-      (org_id, automation_id, trigger_type, trigger_payload, idempotency_key, version_id, max_attempts, run_at)
-    select t.org_id, t.automation_id, 'webhook', coalesce(t.payload, '{}'::jsonb), t.idempotency_key,
+      (org_id, automation_id, trigger_type, trigger_payload, trigger_headers, idempotency_key, version_id, max_attempts, run_at)
+    select t.org_id, t.automation_id, 'webhook', coalesce(t.payload, '{}'::jsonb), t.headers, t.idempotency_key,
            t.current_version_id, t.max_attempts, now()
       from target t
      where t.copy = 1
@@ -3547,20 +3753,21 @@ $$;
 -- Name: FUNCTION webhook_enqueue_many(p_items jsonb); Type: COMMENT; Schema: automations_engine; Owner: -
 --
 
-COMMENT ON FUNCTION automations_engine.webhook_enqueue_many(p_items jsonb) IS 'webhook_enqueue for a batch of verified deliveries [{automation_id, rotated_at, payload, idempotency_key}] in one statement and one commit; answers (run_id, created, stale) in item order.';
+COMMENT ON FUNCTION automations_engine.webhook_enqueue_many(p_items jsonb) IS 'webhook_enqueue for a batch of verified deliveries [{automation_id, rotated_at, payload, headers, idempotency_key}] in one statement and one commit; answers (run_id, created, stale) in item order.';
 
 --
 -- Name: webhook_target(uuid); Type: FUNCTION; Schema: automations_engine; Owner: -
 --
 
-CREATE FUNCTION automations_engine.webhook_target(p_automation_id uuid) RETURNS TABLE(automation_id uuid, org_id uuid, updated_at timestamp with time zone, secrets text[], rotated_at timestamp with time zone, previous_expires_at timestamp with time zone)
+CREATE FUNCTION automations_engine.webhook_target(p_automation_id uuid) RETURNS TABLE(automation_id uuid, org_id uuid, updated_at timestamp with time zone, secrets text[], rotated_at timestamp with time zone, previous_expires_at timestamp with time zone, trigger_config jsonb)
     LANGUAGE sql STABLE
     SET search_path TO ''
     AS $$
   select a.id, a.org_id, a.updated_at,
          array_remove(array[w.secret, case when w.previous_expires_at > now() then w.previous_secret end], null),
          w.rotated_at,
-         case when w.previous_expires_at > now() then w.previous_expires_at end
+         case when w.previous_expires_at > now() then w.previous_expires_at end,
+         a.trigger_config
     from public.automations a
     join automations_engine.webhook_secrets w on w.automation_id = a.id
    where a.id = p_automation_id and a.status = 'active' and a.trigger_type = 'webhook'
@@ -3570,7 +3777,7 @@ $$;
 -- Name: FUNCTION webhook_target(p_automation_id uuid); Type: COMMENT; Schema: automations_engine; Owner: -
 --
 
-COMMENT ON FUNCTION automations_engine.webhook_target(p_automation_id uuid) IS 'The active webhook automation and its valid signing secrets (with rotated_at, the cache key, and when the previous secret expires); no row when unknown, inactive or without a secret.';
+COMMENT ON FUNCTION automations_engine.webhook_target(p_automation_id uuid) IS 'The active webhook automation, its trigger_config and its valid signing secrets (with rotated_at, the cache key, and when the previous secret expires); no row when unknown, inactive or without a secret.';
 
 --
 -- Name: automations_table_event(); Type: FUNCTION; Schema: public; Owner: -
@@ -3949,32 +4156,20 @@ CREATE FUNCTION public.rotate_webhook_secret(automation_id uuid, grace_period in
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
-#variable_conflict use_column
 declare
-  v_org uuid;
+  v_scheme text;
   v_secret text;
 begin
-  if grace_period < interval '0' or grace_period > interval '30 days' then
-    raise exception 'grace_period must be between 0 and 30 days, got %', grace_period using errcode = '22023';
-  end if;
-  -- Same visibility rule as RLS, plus the admin check: an automation of
-  -- another org is "not found", a member who is not an admin is refused.
-  select a.org_id into v_org from public.automations a where a.id = rotate_webhook_secret.automation_id;
-  if not found or (not automations_engine.caller_is_service() and v_org is distinct from (select public.get_user_org_id())) then
-    raise exception 'automation % not found', rotate_webhook_secret.automation_id using errcode = 'P0002';
-  end if;
-  if not automations_engine.caller_is_service() and not (select public.is_admin()) then
-    raise exception 'only owners and admins can rotate webhook secrets' using errcode = '42501';
-  end if;
-
-  v_secret := 'whsec_' || encode(extensions.gen_random_bytes(32), 'base64');
-  insert into automations_engine.webhook_secrets as w (automation_id, secret)
-  values (rotate_webhook_secret.automation_id, v_secret)
-  on conflict (automation_id) do update
-     set previous_secret = w.secret,
-         previous_expires_at = now() + grace_period,
-         secret = excluded.secret,
-         rotated_at = now();
+  -- A secret in the form the automation's verify scheme expects: standard
+  -- (Standard Webhooks, Svix) keys are "whsec_" + base64 of 32 random bytes;
+  -- every other scheme uses the secret's text as the HMAC key or token, so a
+  -- random token of 64 hex characters (GitHub, Shopify, hmac, token). Stripe,
+  -- Slack and Twilio issue their own secrets: set_webhook_secret stores those.
+  select coalesce(a.trigger_config -> 'verify' ->> 'scheme', 'standard') into v_scheme
+    from public.automations a where a.id = rotate_webhook_secret.automation_id;
+  v_secret := case when v_scheme = 'standard' then 'whsec_' || encode(extensions.gen_random_bytes(32), 'base64')
+                   else encode(extensions.gen_random_bytes(32), 'hex') end;
+  perform automations_engine.store_webhook_secret(rotate_webhook_secret.automation_id, v_secret, grace_period);
   return v_secret;
 end;
 $$;
@@ -3983,7 +4178,7 @@ $$;
 -- Name: FUNCTION rotate_webhook_secret(automation_id uuid, grace_period interval); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.rotate_webhook_secret(automation_id uuid, grace_period interval) IS 'Admins: creates or replaces the automation''s webhook signing secret and returns it once (whsec_...). The old one keeps working for grace_period.';
+COMMENT ON FUNCTION public.rotate_webhook_secret(automation_id uuid, grace_period interval) IS 'Admins: creates or replaces the automation''s webhook secret and returns it once (whsec_... for the standard scheme, 64 hex characters for the others). The old one keeps working for grace_period.';
 
 --
 -- Name: run_automation(uuid, jsonb, text); Type: FUNCTION; Schema: public; Owner: -
@@ -4082,6 +4277,47 @@ $$;
 --
 
 COMMENT ON FUNCTION public.set_updated_at() IS 'BEFORE UPDATE trigger: stamps updated_at with the transaction time.';
+
+--
+-- Name: set_webhook_secret(uuid, text, interval); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.set_webhook_secret(automation_id uuid, secret text, grace interval DEFAULT '24:00:00'::interval) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_scheme text;
+begin
+  -- Stripe, Slack, Shopify and Twilio issue the signing secret; GitHub and
+  -- generic senders let you choose it. It is stored, never returned: nobody
+  -- can read a secret back. Mistakes a paste makes are refused here, where
+  -- they can be named, rather than as a 401 on every delivery.
+  if secret is null or length(secret) < 8 or length(secret) > 1024 then
+    raise exception 'secret must be 8 to 1024 characters, got %', coalesce(length(secret)::text, 'null')
+      using errcode = '22023';
+  end if;
+  if secret <> btrim(secret, E' \t\r\n') then
+    raise exception 'secret starts or ends with whitespace; paste it without spaces or line breaks' using errcode = '22023';
+  end if;
+  select coalesce(a.trigger_config -> 'verify' ->> 'scheme', 'standard') into v_scheme
+    from public.automations a where a.id = set_webhook_secret.automation_id;
+  -- Standard Webhooks keys are base64, optionally after "whsec_" (the form
+  -- Svix and Standard Webhooks senders show).
+  if v_scheme = 'standard' and (regexp_replace(secret, '^whsec_', '') !~ '^[A-Za-z0-9+/]+={0,2}$'
+                                or length(regexp_replace(secret, '^whsec_', '')) % 4 <> 0) then
+    raise exception 'a standard (Standard Webhooks / Svix) secret is whsec_ followed by base64'
+      using errcode = '22023', hint = 'For another sender, set trigger_config.verify.scheme first (github, stripe, slack, shopify, twilio, hmac, token).';
+  end if;
+  perform automations_engine.store_webhook_secret(set_webhook_secret.automation_id, secret, grace);
+end;
+$_$;
+
+--
+-- Name: FUNCTION set_webhook_secret(automation_id uuid, secret text, grace interval); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.set_webhook_secret(automation_id uuid, secret text, grace interval) IS 'Owners and admins: stores a webhook secret a provider issued (or one you chose); the previous secret keeps working for grace. The secret cannot be read back.';
 
 SET default_tablespace = '';
 
@@ -4277,6 +4513,7 @@ CREATE TABLE public.automation_runs (
     metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
     trigger_type public.automation_trigger_type,
     trigger_payload jsonb DEFAULT '{}'::jsonb NOT NULL,
+    trigger_headers jsonb,
     idempotency_key text,
     version_id uuid,
     run_at timestamp with time zone DEFAULT now() NOT NULL,
@@ -4304,6 +4541,12 @@ COMMENT ON TABLE public.automation_runs IS 'Run history: one row per execution w
 --
 
 COMMENT ON COLUMN public.automation_runs.trigger_payload IS 'What started the run; templates read it as {{trigger.payload...}}.';
+
+--
+-- Name: COLUMN automation_runs.trigger_headers; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.automation_runs.trigger_headers IS 'Webhook runs: the request headers the automation keeps (its verify scheme''s event and id headers plus trigger_config.headers), lower-case names; templates read them as {{trigger.headers.x-github-event}}. Stored so a retry sees what the first attempt saw. Null for other triggers.';
 
 --
 -- Name: COLUMN automation_runs.idempotency_key; Type: COMMENT; Schema: public; Owner: -
@@ -4994,6 +5237,12 @@ CREATE TRIGGER automations_org_limit AFTER INSERT ON public.automations REFERENC
 CREATE TRIGGER automations_set_updated_at BEFORE UPDATE ON public.automations FOR EACH ROW WHEN (((((to_jsonb(old.*) - 'run_count'::text) - 'last_run_at'::text) - 'updated_at'::text) IS DISTINCT FROM (((to_jsonb(new.*) - 'run_count'::text) - 'last_run_at'::text) - 'updated_at'::text))) EXECUTE FUNCTION public.set_updated_at();
 
 --
+-- Name: automations automations_webhook_config_changed; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER automations_webhook_config_changed AFTER UPDATE OF trigger_config ON public.automations FOR EACH ROW WHEN ((old.trigger_config IS DISTINCT FROM new.trigger_config)) EXECUTE FUNCTION automations_engine.webhook_config_changed();
+
+--
 -- Name: memberships memberships_set_updated_at; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -5546,11 +5795,11 @@ REVOKE ALL ON FUNCTION automations_engine.cron_problem(p_cron text) FROM PUBLIC;
 GRANT ALL ON FUNCTION automations_engine.cron_problem(p_cron text) TO service_role;
 
 --
--- Name: FUNCTION enqueue(p_automation_id uuid, p_trigger_type public.automation_trigger_type, p_payload jsonb, p_idempotency_key text, p_run_at timestamp with time zone, p_allow_draft boolean); Type: ACL; Schema: automations_engine; Owner: -
+-- Name: FUNCTION enqueue(p_automation_id uuid, p_trigger_type public.automation_trigger_type, p_payload jsonb, p_idempotency_key text, p_run_at timestamp with time zone, p_allow_draft boolean, p_headers jsonb); Type: ACL; Schema: automations_engine; Owner: -
 --
 
-REVOKE ALL ON FUNCTION automations_engine.enqueue(p_automation_id uuid, p_trigger_type public.automation_trigger_type, p_payload jsonb, p_idempotency_key text, p_run_at timestamp with time zone, p_allow_draft boolean) FROM PUBLIC;
-GRANT ALL ON FUNCTION automations_engine.enqueue(p_automation_id uuid, p_trigger_type public.automation_trigger_type, p_payload jsonb, p_idempotency_key text, p_run_at timestamp with time zone, p_allow_draft boolean) TO service_role;
+REVOKE ALL ON FUNCTION automations_engine.enqueue(p_automation_id uuid, p_trigger_type public.automation_trigger_type, p_payload jsonb, p_idempotency_key text, p_run_at timestamp with time zone, p_allow_draft boolean, p_headers jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION automations_engine.enqueue(p_automation_id uuid, p_trigger_type public.automation_trigger_type, p_payload jsonb, p_idempotency_key text, p_run_at timestamp with time zone, p_allow_draft boolean, p_headers jsonb) TO service_role;
 
 --
 -- Name: FUNCTION enqueue_schedule(p_automation_id uuid, p_fire_times timestamp with time zone[]); Type: ACL; Schema: automations_engine; Owner: -
@@ -5644,10 +5893,10 @@ REVOKE ALL ON FUNCTION automations_engine.filter_number_text(x double precision)
 GRANT ALL ON FUNCTION automations_engine.filter_number_text(x double precision) TO service_role;
 
 --
--- Name: FUNCTION filter_problems(p_filter jsonb, p_table_event boolean); Type: ACL; Schema: automations_engine; Owner: -
+-- Name: FUNCTION filter_problems(p_filter jsonb, p_table_event boolean, p_roots text[]); Type: ACL; Schema: automations_engine; Owner: -
 --
 
-REVOKE ALL ON FUNCTION automations_engine.filter_problems(p_filter jsonb, p_table_event boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION automations_engine.filter_problems(p_filter jsonb, p_table_event boolean, p_roots text[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION filter_prop(v jsonb, p_key text); Type: ACL; Schema: automations_engine; Owner: -
@@ -5844,6 +6093,13 @@ REVOKE ALL ON FUNCTION automations_engine.snapshot_actions(p_automation_ids uuid
 GRANT ALL ON FUNCTION automations_engine.snapshot_actions(p_automation_ids uuid[]) TO service_role;
 
 --
+-- Name: FUNCTION store_webhook_secret(p_automation_id uuid, p_secret text, p_grace interval); Type: ACL; Schema: automations_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION automations_engine.store_webhook_secret(p_automation_id uuid, p_secret text, p_grace interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION automations_engine.store_webhook_secret(p_automation_id uuid, p_secret text, p_grace interval) TO service_role;
+
+--
 -- Name: FUNCTION template_problems(p_value jsonb, p_path text, p_depth integer); Type: ACL; Schema: automations_engine; Owner: -
 --
 
@@ -5870,11 +6126,24 @@ GRANT ALL ON FUNCTION automations_engine.trigger_config_problems(p_type public.a
 REVOKE ALL ON FUNCTION automations_engine.uninstall_cron(p_jobs text[]) FROM PUBLIC;
 
 --
--- Name: FUNCTION webhook_enqueue(p_automation_id uuid, p_rotated_at timestamp with time zone, p_payload jsonb, p_idempotency_key text); Type: ACL; Schema: automations_engine; Owner: -
+-- Name: FUNCTION webhook_config_changed(); Type: ACL; Schema: automations_engine; Owner: -
 --
 
-REVOKE ALL ON FUNCTION automations_engine.webhook_enqueue(p_automation_id uuid, p_rotated_at timestamp with time zone, p_payload jsonb, p_idempotency_key text) FROM PUBLIC;
-GRANT ALL ON FUNCTION automations_engine.webhook_enqueue(p_automation_id uuid, p_rotated_at timestamp with time zone, p_payload jsonb, p_idempotency_key text) TO service_role;
+REVOKE ALL ON FUNCTION automations_engine.webhook_config_changed() FROM PUBLIC;
+GRANT ALL ON FUNCTION automations_engine.webhook_config_changed() TO service_role;
+
+--
+-- Name: FUNCTION webhook_config_problems(c jsonb); Type: ACL; Schema: automations_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION automations_engine.webhook_config_problems(c jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION webhook_enqueue(p_automation_id uuid, p_rotated_at timestamp with time zone, p_payload jsonb, p_idempotency_key text, p_headers jsonb); Type: ACL; Schema: automations_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION automations_engine.webhook_enqueue(p_automation_id uuid, p_rotated_at timestamp with time zone, p_payload jsonb, p_idempotency_key text, p_headers jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION automations_engine.webhook_enqueue(p_automation_id uuid, p_rotated_at timestamp with time zone, p_payload jsonb, p_idempotency_key text, p_headers jsonb) TO service_role;
 
 --
 -- Name: FUNCTION webhook_enqueue_many(p_items jsonb); Type: ACL; Schema: automations_engine; Owner: -
@@ -5993,6 +6262,14 @@ GRANT ALL ON FUNCTION public.set_automation_status(automation_id uuid, status pu
 GRANT ALL ON FUNCTION public.set_updated_at() TO anon;
 GRANT ALL ON FUNCTION public.set_updated_at() TO authenticated;
 GRANT ALL ON FUNCTION public.set_updated_at() TO service_role;
+
+--
+-- Name: FUNCTION set_webhook_secret(automation_id uuid, secret text, grace interval); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.set_webhook_secret(automation_id uuid, secret text, grace interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.set_webhook_secret(automation_id uuid, secret text, grace interval) TO authenticated;
+GRANT ALL ON FUNCTION public.set_webhook_secret(automation_id uuid, secret text, grace interval) TO service_role;
 
 --
 -- Name: TABLE custom_action_types; Type: ACL; Schema: automations_engine; Owner: -

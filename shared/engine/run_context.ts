@@ -8,7 +8,8 @@ export interface StepView {
 }
 
 export interface RunContext {
-  trigger: { type: string; payload: unknown };
+  /** headers: a webhook's kept request headers (lower-case names); {} for other triggers. */
+  trigger: { type: string; payload: unknown; headers: Record<string, string> };
   steps: Record<string, StepView>;
   run: { id: string; attempt: number; created_at: string };
   automation: { id: string; name: string };
@@ -17,7 +18,7 @@ export interface RunContext {
 
 export function buildRunContext(run: ClaimedRun): RunContext {
   return {
-    trigger: { type: run.trigger_type ?? "manual", payload: run.trigger_payload },
+    trigger: { type: run.trigger_type ?? "manual", payload: run.trigger_payload, headers: run.trigger_headers ?? {} },
     steps: Object.create(null) as Record<string, StepView>,
     run: { id: run.id, attempt: run.attempt, created_at: new Date(run.created_at).toISOString() },
     automation: { id: run.automation_id, name: run.automation_name },

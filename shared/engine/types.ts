@@ -22,6 +22,8 @@ export interface ClaimedRun {
   attempt: number;
   trigger_type: string | null;
   trigger_payload: unknown;
+  /** Webhook runs: the request headers kept (lower-case names); null otherwise. */
+  trigger_headers: Record<string, string> | null;
   actions: SnapshotAction[];
   created_at: Date;
   started_at: Date;

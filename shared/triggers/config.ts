@@ -13,7 +13,9 @@
 //   by default; operations default to all three) or `event` (application events). `filter`
 //   is optional, see shared/triggers/filter.ts; its "changed" shorthand only fits tables.
 // - webhook: optional content_types (a subset of what the function accepts) and
-//   max_body_bytes (≤ 1 MiB); absent means the function's defaults.
+//   max_body_bytes (≤ 1 MiB); absent means the function's defaults. verify (the sender's
+//   signature scheme), headers (captured into trigger.headers) and filter (over payload and
+//   headers) are checked in webhook_config.ts.
 // - manual: {} (a draft of any trigger type may always be test-run by hand; see
 //   run_automation).
 // - null or a missing config reads as {} so webhook and manual need nothing stored.
@@ -21,6 +23,7 @@ import { z } from "zod";
 import { filterProblems, sqlFilterProblem } from "./filter.ts";
 import type { Filter, Operation } from "./filter.ts";
 import { cronProblem, isValidTimeZone } from "./schedule_times.ts";
+import { headersProblems, verifyProblems, webhookFilterProblems, type VerifyConfig } from "./webhook_config.ts";
 import type { ScheduleSpec } from "./schedule_times.ts";
 
 export const TRIGGER_TYPES = ["event", "schedule", "webhook", "manual"] as const;
@@ -90,10 +93,25 @@ export const EventConfigSchema = z
     return filter === undefined ? { schema, table, operations } : { schema, table, operations, filter };
   });
 
-export const WebhookConfigSchema = z.strictObject({
+const WebhookShape = {
   content_types: z.array(z.enum(WEBHOOK_CONTENT_TYPES)).min(1).optional(),
   max_body_bytes: z.int().min(1).max(MAX_WEBHOOK_BODY_BYTES).optional(),
-});
+  verify: z.unknown().optional(),
+  headers: z.unknown().optional(),
+  filter: z.unknown().optional(),
+};
+
+export const WebhookConfigSchema = z
+  .strictObject(WebhookShape)
+  .superRefine((c, ctx) => {
+    const problems = [
+      ...(c.verify !== undefined ? verifyProblems(c.verify) : []),
+      ...(c.headers !== undefined ? headersProblems(c.headers) : []),
+      ...(c.filter !== undefined ? webhookFilterProblems(c.filter) : []),
+    ];
+    for (const p of problems) ctx.addIssue({ code: "custom", path: p.path, message: p.message });
+  })
+  .transform((c) => c as Omit<typeof c, "verify" | "headers" | "filter"> & { verify?: VerifyConfig; headers?: string[]; filter?: Filter });
 
 export const ManualConfigSchema = z.strictObject({
 });
@@ -131,7 +149,7 @@ const SCHEMAS = {
 const ALLOWED_KEYS: Record<TriggerType, string[]> = {
   schedule: Object.keys(ScheduleConfigSchema.shape),
   event: Object.keys(EventShape),
-  webhook: Object.keys(WebhookConfigSchema.shape),
+  webhook: Object.keys(WebhookShape),
   manual: Object.keys(ManualConfigSchema.shape),
 };
 

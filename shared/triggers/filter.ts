@@ -29,6 +29,12 @@ export interface FilterContext {
 
 export const FILTER_CONTEXT_FIELDS = ["record", "old_record", "payload", "operation"] as const;
 
+/** What a webhook trigger's filter sees: the parsed body and the captured headers. */
+export interface WebhookFilterContext {
+  payload: unknown;
+  headers: Record<string, string>;
+}
+
 export type JsonLogicRule = Record<string, unknown>;
 export interface ChangedFilter {
   changed: string;
@@ -72,9 +78,9 @@ function describe(err: unknown): string {
 
 type Path = (string | number)[];
 
-function walkRule(node: unknown, path: Path, checkVars: boolean, out: FilterProblem[]): void {
+function walkRule(node: unknown, path: Path, checkVars: boolean, out: FilterProblem[], roots: readonly string[]): void {
   if (Array.isArray(node)) {
-    node.forEach((item, i) => walkRule(item, [...path, i], checkVars, out));
+    node.forEach((item, i) => walkRule(item, [...path, i], checkVars, out, roots));
     return;
   }
   if (node === null || typeof node !== "object") return;
@@ -95,19 +101,22 @@ function walkRule(node: unknown, path: Path, checkVars: boolean, out: FilterProb
     const name = Array.isArray(args) ? args[0] : args;
     const root = typeof name === "string" ? name.split(".")[0] : undefined;
     // A bare field name (`{"var": "status"}`) is the usual slip: it is always null here.
-    if (root !== undefined && root !== "" && !root.startsWith("..") && !(FILTER_CONTEXT_FIELDS as readonly string[]).includes(root)) {
-      out.push({ path: at, message: `"${String(name)}" is not in the filter context (${FILTER_CONTEXT_FIELDS.join(", ")}); did you mean "record.${String(name)}" or "payload.${String(name)}"?` });
+    if (root !== undefined && root !== "" && !root.startsWith("..") && !roots.includes(root)) {
+      out.push({ path: at, message: `"${String(name)}" is not in the filter context (${roots.join(", ")}); did you mean "record.${String(name)}" or "payload.${String(name)}"?` });
     }
   }
   const list = Array.isArray(args) ? args : [args];
   list.forEach((arg, i) => {
     const argPath = Array.isArray(args) ? [...at, i] : at;
-    walkRule(arg, argPath, checkVars && !(ITERATORS.has(op) && i > 0), out);
+    walkRule(arg, argPath, checkVars && !(ITERATORS.has(op) && i > 0), out, roots);
   });
 }
 
-/** Problems with a filter, empty when it is usable. `tableEvent` allows the changed shorthand. */
-export function filterProblems(filter: unknown, tableEvent: boolean): FilterProblem[] {
+/**
+ * Problems with a filter, empty when it is usable. `tableEvent` allows the changed shorthand;
+ * `roots` are the context's fields (webhook filters see payload and headers only).
+ */
+export function filterProblems(filter: unknown, tableEvent: boolean, roots: readonly string[] = FILTER_CONTEXT_FIELDS): FilterProblem[] {
   if (filter === null || typeof filter !== "object" || Array.isArray(filter)) {
     return [{ path: [], message: "must be a JSON object: a JsonLogic rule or {\"changed\": \"<column>\", \"to\": ...}" }];
   }
@@ -126,7 +135,7 @@ export function filterProblems(filter: unknown, tableEvent: boolean): FilterProb
     return out;
   }
   const out: FilterProblem[] = [];
-  walkRule(filter, [], true, out);
+  walkRule(filter, [], true, out, roots);
   if (out.length > 0) return out;
   // Arity mistakes such as {"==": [1]} only show when run; an empty context finds them.
   try {
@@ -168,8 +177,8 @@ function matchesChanged(filter: ChangedFilter, ctx: FilterContext): boolean {
  * Throws an Error saying why when a JsonLogic rule fails at run time (e.g. {"throw": ...});
  * the caller decides whether that skips one automation or fails the event.
  */
-export function matchesFilter(filter: Filter, ctx: FilterContext): boolean {
-  if (isChangedFilter(filter)) return matchesChanged(filter, ctx);
+export function matchesFilter(filter: Filter, ctx: FilterContext | WebhookFilterContext): boolean {
+  if (isChangedFilter(filter)) return "record" in ctx && matchesChanged(filter, ctx);
   const e = getEngine();
   // json-logic-engine switches for good from its optimiser to its interpreter
   // after 500 rules it has not seen before (every event parses a fresh

@@ -11,8 +11,10 @@ export interface Delivery {
   rotatedAt: string;
   /** The parsed body, already serialised: JSON text. */
   payloadJson: string;
-  /** webhook:<webhook-id>: the same delivery sent twice gets one run. */
+  /** webhook:<webhook-id>, github:<X-GitHub-Delivery>, ...: the same delivery sent twice gets one run. */
   idempotencyKey: string;
+  /** trigger.headers, serialised: JSON text of an object; omitted = null (no headers kept). */
+  headersJson?: string;
 }
 
 export interface DeliveryResult {
@@ -36,8 +38,8 @@ export interface WebhookEnqueueOptions {
 function enqueueOne(db: Db, d: Delivery): Promise<DeliveryResult> {
   return db
     .query<DeliveryResult>(
-      "select run_id, created, stale from automations_engine.webhook_enqueue($1, $2::text::timestamptz, $3::jsonb, $4)",
-      [d.automationId, d.rotatedAt, d.payloadJson, d.idempotencyKey],
+      "select run_id, created, stale from automations_engine.webhook_enqueue($1, $2::text::timestamptz, $3::jsonb, $4, $5::jsonb)",
+      [d.automationId, d.rotatedAt, d.payloadJson, d.idempotencyKey, d.headersJson ?? null],
     )
     .then((rows) => rows[0] ?? { run_id: null, created: false, stale: true });
 }
@@ -60,7 +62,7 @@ function enqueueMany(db: Db, ds: Delivery[]): Promise<DeliveryResult[]> {
   const items = ds.map(
     (d) =>
       `{"automation_id":${JSON.stringify(d.automationId)},"rotated_at":${JSON.stringify(d.rotatedAt)},` +
-      `"idempotency_key":${JSON.stringify(d.idempotencyKey)},"payload":${d.payloadJson}}`,
+      `"idempotency_key":${JSON.stringify(d.idempotencyKey)},"headers":${d.headersJson ?? "null"},"payload":${d.payloadJson}}`,
   );
   return db.query<DeliveryResult>(
     "select run_id, created, stale from automations_engine.webhook_enqueue_many($1::jsonb)",
@@ -79,7 +81,7 @@ export function webhookEnqueuer(db: Db, opts: WebhookEnqueueOptions = {}): (d: D
     {
       maxBatch: opts.maxBatch ?? 64,
       maxInFlight: opts.maxInFlight ?? 2,
-      weight: (d) => d.payloadJson.length,
+      weight: (d) => d.payloadJson.length + (d.headersJson?.length ?? 0),
       maxWeight: opts.maxPayloadChars ?? 1_048_576,
     },
   );

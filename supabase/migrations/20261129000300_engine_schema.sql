@@ -92,6 +92,7 @@ create policy "Org members can view automation versions" on public.automation_ve
 alter table public.automation_runs
   add column trigger_type public.automation_trigger_type,
   add column trigger_payload jsonb not null default '{}'::jsonb,
+  add column trigger_headers jsonb,
   add column idempotency_key text,
   add column version_id uuid references public.automation_versions (id),
   add column run_at timestamptz not null default now(),
@@ -106,6 +107,8 @@ alter table public.automation_runs
   add constraint automation_runs_idempotency_key unique (automation_id, idempotency_key),
   add constraint automation_runs_idempotency_key_length check (length(idempotency_key) <= 255);
 comment on column public.automation_runs.trigger_payload is 'What started the run; templates read it as {{trigger.payload...}}.';
+comment on column public.automation_runs.trigger_headers is
+  'Webhook runs: the request headers the automation keeps (its verify scheme''s event and id headers plus trigger_config.headers), lower-case names; templates read them as {{trigger.headers.x-github-event}}. Stored so a retry sees what the first attempt saw. Null for other triggers.';
 comment on column public.automation_runs.idempotency_key is
   'webhook-id, event id, schedule fire time or caller-supplied key; unique per automation.';
 comment on column public.automation_runs.version_id is 'The snapshot of actions this run executes.';

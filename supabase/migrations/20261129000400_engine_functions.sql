@@ -122,7 +122,8 @@ create or replace function automations_engine.enqueue(
   p_payload jsonb default '{}'::jsonb,
   p_idempotency_key text default null,
   p_run_at timestamptz default null,
-  p_allow_draft boolean default false
+  p_allow_draft boolean default false,
+  p_headers jsonb default null
 )
 returns table (run_id uuid, created boolean)
 language plpgsql
@@ -152,10 +153,10 @@ begin
   -- A unique constraint, not check-then-insert: concurrent duplicates wait for
   -- the first insert and then find its row.
   insert into public.automation_runs
-    (org_id, automation_id, trigger_type, trigger_payload, idempotency_key, version_id, max_attempts, run_at,
+    (org_id, automation_id, trigger_type, trigger_payload, trigger_headers, idempotency_key, version_id, max_attempts, run_at,
      root_run_id, chain_depth)
   values
-    (v_auto.org_id, v_auto.id, p_trigger_type, coalesce(p_payload, '{}'::jsonb), p_idempotency_key,
+    (v_auto.org_id, v_auto.id, p_trigger_type, coalesce(p_payload, '{}'::jsonb), p_headers, p_idempotency_key,
      v_auto.current_version_id, v_auto.max_attempts, coalesce(p_run_at, now()), v_chain.root_run_id, v_chain.chain_depth)
   on conflict (automation_id, idempotency_key) do nothing
   returning id into v_id;
@@ -182,8 +183,8 @@ begin
   end if;
 end;
 $$;
-comment on function automations_engine.enqueue(uuid, public.automation_trigger_type, jsonb, text, timestamptz, boolean) is
-  'Creates a pending run of an active automation with its current snapshot; the same idempotency key returns the existing run. '
+comment on function automations_engine.enqueue(uuid, public.automation_trigger_type, jsonb, text, timestamptz, boolean, jsonb) is
+  'Creates a pending run of an active automation with its current snapshot (and, for webhooks, the request headers it keeps); the same idempotency key returns the existing run. '
   'A run caused by another run (automations.caused_by) joins its chain (root_run_id, chain_depth) or is refused with 54000 (chain_admit). '
   'Notifies automation_runs when the due queue was empty.';
 
@@ -197,7 +198,7 @@ create or replace function automations_engine.claim_runs(
 )
 returns table (
   id uuid, org_id uuid, automation_id uuid, automation_name text, attempt integer,
-  trigger_type public.automation_trigger_type, trigger_payload jsonb, actions jsonb,
+  trigger_type public.automation_trigger_type, trigger_payload jsonb, trigger_headers jsonb, actions jsonb,
   created_at timestamptz, started_at timestamptz, lease_expires_at timestamptz, claim_token uuid
 )
 language plpgsql
@@ -275,10 +276,10 @@ begin
                 order by d.run_at
                 limit p_limit
                   for update skip locked))
-      returning r.id, r.org_id, r.automation_id, r.attempt, r.trigger_type, r.trigger_payload,
+      returning r.id, r.org_id, r.automation_id, r.attempt, r.trigger_type, r.trigger_payload, r.trigger_headers,
                 r.version_id, r.created_at, r.started_at, r.lease_expires_at, r.run_at
     )
-    select c.id, c.org_id, c.automation_id, a.name, c.attempt, c.trigger_type, c.trigger_payload,
+    select c.id, c.org_id, c.automation_id, a.name, c.attempt, c.trigger_type, c.trigger_payload, c.trigger_headers,
            coalesce(v.actions, '[]'::jsonb), c.created_at, c.started_at, c.lease_expires_at, v_token
       from claimed c
       join public.automations a on a.id = c.automation_id

@@ -394,7 +394,8 @@ $$;
 comment on function automations_engine.jsonlogic_problems(jsonb, text, text, text[], text[], text[], boolean, integer, integer) is
   'Static problems of a JsonLogic rule: operations with other than one key, unknown operators, var roots outside the context.';
 
-create or replace function automations_engine.filter_problems(p_filter jsonb, p_table_event boolean)
+create or replace function automations_engine.filter_problems(p_filter jsonb, p_table_event boolean,
+  p_roots text[] default '{record,old_record,payload,operation}')
 returns text[]
 language plpgsql
 immutable
@@ -412,7 +413,7 @@ begin
   end if;
   if v_column is null then
     v_out := automations_engine.jsonlogic_problems(p_filter, c_at, 'filter', c_operators,
-      '{map,filter,reduce,some,all,none,every,eachKey}', '{record,old_record,payload,operation}');
+      '{map,filter,reduce,some,all,none,every,eachKey}', p_roots);
     -- Table-event filters run inside PostgreSQL (automations_table_event):
     -- only what the SQL evaluator supports is accepted for them.
     if p_table_event and cardinality(v_out) = 0 then
@@ -433,8 +434,8 @@ begin
                           from jsonb_object_keys(p_filter) k where k not in ('changed', 'from', 'to'));
 end;
 $$;
-comment on function automations_engine.filter_problems(jsonb, boolean) is
-  'Problems of an event filter (changed shorthand or JsonLogic rule), each starting with trigger_config.filter.';
+comment on function automations_engine.filter_problems(jsonb, boolean, text[]) is
+  'Problems of an event or webhook filter (changed shorthand or JsonLogic rule over p_roots), each starting with trigger_config.filter.';
 
 -- -----------------------------------------------------------------------------
 -- trigger_config by trigger_type, as shared/triggers/config.ts words it.
@@ -460,6 +461,134 @@ $$;
 comment on function automations_engine.json_value_problem(jsonb, text, numeric, numeric) is
   'Type (and integer range) problem of one JSON value in zod''s words as config.ts renders them, or null.';
 
+-- -----------------------------------------------------------------------------
+-- Webhook settings: verify, headers, filter (shared/triggers/webhook_config.ts).
+-- -----------------------------------------------------------------------------
+create or replace function automations_engine.webhook_config_problems(c jsonb)
+returns text[]
+language plpgsql
+immutable
+set search_path = ''
+as $$
+declare
+  c_at constant text := 'trigger_config.verify';
+  c_schemes constant text[] := '{standard,github,stripe,slack,shopify,twilio,hmac,token}';
+  c_header_re constant text := '^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$';
+  c_header_msg constant text := 'must be a header name (letters, digits and - _ .)';
+  v jsonb := c -> 'verify';
+  v_scheme text;
+  v_allowed text[];
+  v_key text;
+  v_val jsonb;
+  v_p text;
+  v_unknown text;
+  v_ph text;
+  v_out text[] := '{}';
+  v_i integer;
+begin
+  -- The webhook trigger's verify / headers / filter, in the words of
+  -- webhook_config.ts (tests/validation/config_validation.test.ts runs both
+  -- on one corpus). A bad scheme option would otherwise be a 401 on every
+  -- delivery, with the sender retrying for days: refuse it when saved.
+  if v is not null then
+    if jsonb_typeof(v) <> 'object' then
+      v_out := v_out || (c_at || ': must be an object, got ' || automations_engine.json_shown(v));
+    elsif not v ? 'scheme' then
+      v_out := v_out || (c_at || '.scheme: is required (one of "standard", "github", "stripe", "slack", "shopify", "twilio", "hmac", "token")');
+    elsif jsonb_typeof(v -> 'scheme') <> 'string' or not (v ->> 'scheme') = any (c_schemes) then
+      v_out := v_out || (c_at || '.scheme: must be one of "standard", "github", "stripe", "slack", "shopify", "twilio", "hmac", "token"; got '
+                         || automations_engine.json_shown(v -> 'scheme'));
+    else
+      v_scheme := v ->> 'scheme';
+      -- The options each scheme takes, in webhook_config.ts's VERIFY_OPTIONS order.
+      v_allowed := case v_scheme
+        when 'stripe' then '{tolerance_seconds}'::text[]
+        when 'twilio' then '{public_url}'::text[]
+        when 'hmac' then '{header,algorithm,encoding,prefix,timestamp_header,signed,tolerance_seconds,id_header}'::text[]
+        when 'token' then '{header,query,id_header}'::text[]
+        else '{}'::text[] end;
+      select string_agg(format('unknown key "%s"', k), ', ') into v_unknown
+        from jsonb_object_keys(v) k where k <> 'scheme' and not k = any (v_allowed);
+      if v_unknown is not null then
+        v_out := v_out || format('%s: %s (allowed for %s: %s)', c_at, v_unknown, v_scheme, array_to_string('{scheme}'::text[] || v_allowed, ', '));
+      end if;
+      foreach v_key in array v_allowed loop
+        v_val := v -> v_key;
+        continue when v_val is null;
+        v_p := case
+          when v_key = 'tolerance_seconds' then
+            coalesce(automations_engine.json_value_problem(v_val, 'integer', 1, 86400),
+                     case when v_scheme = 'hmac' and not v ? 'timestamp_header' then 'applies only with timestamp_header' end)
+          when v_key in ('header', 'timestamp_header', 'id_header', 'query', 'public_url', 'prefix', 'signed')
+               and jsonb_typeof(v_val) <> 'string' then 'must be a string, got ' || automations_engine.json_shown(v_val)
+          when v_key in ('header', 'timestamp_header', 'id_header') then
+            case when v_val #>> '{}' !~ c_header_re then c_header_msg end
+          when v_key = 'query' then
+            case when v_val #>> '{}' !~ '^[A-Za-z0-9_.-]{1,64}$' then 'must be a query parameter name (letters, digits and - _ .)' end
+          when v_key = 'public_url' then
+            case when v_val #>> '{}' !~* '^https?://[^\s/?#]+\S*$' then 'must be an absolute http:// or https:// URL' end
+          when v_key = 'algorithm' then
+            case when jsonb_typeof(v_val) <> 'string' or not (v_val #>> '{}') = any ('{sha1,sha256,sha512}')
+                 then 'must be one of "sha1", "sha256", "sha512"; got ' || automations_engine.json_shown(v_val) end
+          when v_key = 'encoding' then
+            case when jsonb_typeof(v_val) <> 'string' or not (v_val #>> '{}') = any ('{hex,base64}')
+                 then 'must be one of "hex", "base64"; got ' || automations_engine.json_shown(v_val) end
+          when v_key = 'prefix' then
+            case when length(v_val #>> '{}') > 64 then 'must be at most 64 characters' end
+          when v_key = 'signed' then
+            case when length(v_val #>> '{}') > 200 then 'must be at most 200 characters' end
+        end;
+        if v_p is null and v_key = 'signed' then
+          select m[1] into v_ph from regexp_matches(v_val #>> '{}', '\{([^{}]*)\}', 'g') as m
+           where not m[1] = any ('{body,timestamp,id}') limit 1;
+          v_p := case
+            when v_ph is not null then format('unknown placeholder {%s} (allowed: {body}, {timestamp}, {id})', v_ph)
+            when position('{body}' in v_val #>> '{}') = 0 then 'must contain {body}'
+            when position('{timestamp}' in v_val #>> '{}') > 0 and not v ? 'timestamp_header' then '{timestamp} needs timestamp_header'
+            when position('{id}' in v_val #>> '{}') > 0 and not v ? 'id_header' then '{id} needs id_header' end;
+        end if;
+        if v_p is not null then
+          v_out := v_out || format('%s.%s: %s', c_at, v_key, v_p);
+        end if;
+      end loop;
+      if v_scheme = 'twilio' and not v ? 'public_url' then
+        v_out := v_out || (c_at || '.public_url: is required (the URL Twilio calls, exactly as configured in Twilio)');
+      end if;
+      if v_scheme = 'hmac' and not v ? 'header' then
+        v_out := v_out || (c_at || '.header: is required (the header that carries the signature)');
+      end if;
+      if v_scheme = 'token' and (v ? 'header') = (v ? 'query') then
+        v_out := v_out || (c_at || ': give exactly one of "header" or "query"');
+      end if;
+    end if;
+  end if;
+
+  v := c -> 'headers';
+  if v is not null then
+    if jsonb_typeof(v) <> 'array' then
+      v_out := v_out || ('trigger_config.headers: must be an array, got ' || automations_engine.json_shown(v));
+    elsif jsonb_array_length(v) > 20 then
+      v_out := v_out || 'trigger_config.headers: must have at most 20 items'::text;
+    else
+      for v_i in 0 .. jsonb_array_length(v) - 1 loop
+        if jsonb_typeof(v -> v_i) <> 'string' or (v ->> v_i) !~ c_header_re then
+          v_out := v_out || format('trigger_config.headers[%s]: %s', v_i, c_header_msg);
+        end if;
+      end loop;
+    end if;
+  end if;
+
+  -- The filter sees the parsed body and the kept headers; it runs in
+  -- TypeScript (the webhook function), so all of JsonLogic is allowed.
+  if c ? 'filter' then
+    v_out := v_out || automations_engine.filter_problems(c -> 'filter', false, '{payload,headers}');
+  end if;
+  return v_out;
+end;
+$$;
+comment on function automations_engine.webhook_config_problems(jsonb) is
+  'Problems of a webhook trigger_config''s verify, headers and filter, each starting with its JSON path. Mirrors shared/triggers/webhook_config.ts.';
+
 create or replace function automations_engine.trigger_config_problems(p_type public.automation_trigger_type, p_config jsonb)
 returns text[]
 language plpgsql
@@ -481,7 +610,7 @@ begin
   end if;
   v_allowed := case p_type when 'schedule' then '{cron,timezone,missed,max_catch_up}'::text[]
                            when 'event' then '{table,operations,event,filter}'::text[]
-                           when 'webhook' then '{content_types,max_body_bytes}'::text[]
+                           when 'webhook' then '{content_types,max_body_bytes,verify,headers,filter}'::text[]
                            else '{}'::text[] end;
   -- Plain type and range checks: (key, expected type, min, max) per trigger type.
   for v_check in
@@ -542,6 +671,9 @@ begin
       v_out := v_out || automations_engine.filter_problems(c -> 'filter', c ? 'table');
     end if;
   end if;
+  if p_type = 'webhook' then
+    v_out := v_out || automations_engine.webhook_config_problems(c);
+  end if;
   select string_agg(format('unknown key "%s"', k), ', ') into v_unknown from jsonb_object_keys(c) k where not k = any (v_allowed);
   if v_unknown is not null then
     v_out := v_out || format('trigger_config: %s (allowed: %s)', v_unknown,
@@ -575,7 +707,10 @@ begin
   --   event     strict keys, table xor event, operations, and the filter: its
   --             shape, the changed shorthand, one operator per JsonLogic
   --             operation, known operators, var roots;
-  --   webhook, manual: all of it.
+  --   webhook   all of it: content types, body size, the verify scheme and its
+  --             options, captured headers, and the filter as for events (over
+  --             payload and headers);
+  --   manual    all of it.
   -- Only in TypeScript: JsonLogic arity (found by running the rule), the 16 KiB
   -- filter size limit. Actions are checked by check_action().
   -- tests/validation/config_validation.test.ts runs one corpus through both
@@ -592,7 +727,7 @@ begin
       hint = case new.trigger_type
         when 'schedule' then 'schedule: {"cron": "*/5 * * * *", "timezone": "Europe/Berlin", "missed": "skip|once|all", "max_catch_up": 1..1000}'
         when 'event' then 'event: {"table": "deals", "operations": ["INSERT", "UPDATE"], "filter": {...}} or {"event": "invoice.paid", "filter": {...}}'
-        when 'webhook' then 'webhook: {} or {"content_types": ["application/json"], "max_body_bytes": 1..1048576}'
+        when 'webhook' then 'webhook: {} or {"verify": {"scheme": "standard|github|stripe|slack|shopify|twilio|hmac|token", ...}, "headers": ["x-..."], "filter": {...}, "content_types": ["application/json"], "max_body_bytes": 1..1048576}; see docs/webhook-senders.md'
         else 'manual: {}' end,
       schema = 'public', table = 'automations', column = 'trigger_config', constraint = 'automations_trigger_config_valid';
   end if;
@@ -615,8 +750,9 @@ revoke all on function
   automations_engine.js_trim(text), automations_engine.json_shown(jsonb), automations_engine.cron_field(text, text),
   automations_engine.cron_problem(text), automations_engine.timezone_problem(text), automations_engine.json_key_path(text),
   automations_engine.jsonlogic_problems(jsonb, text, text, text[], text[], text[], boolean, integer, integer),
-  automations_engine.filter_problems(jsonb, boolean), automations_engine.json_value_problem(jsonb, text, numeric, numeric),
-  automations_engine.trigger_config_problems(public.automation_trigger_type, jsonb), automations_engine.check_trigger_config()
+  automations_engine.filter_problems(jsonb, boolean, text[]), automations_engine.json_value_problem(jsonb, text, numeric, numeric),
+  automations_engine.trigger_config_problems(public.automation_trigger_type, jsonb), automations_engine.check_trigger_config(),
+  automations_engine.webhook_config_problems(jsonb)
   from public, anon, authenticated;
 grant execute on function
   automations_engine.cron_problem(text), automations_engine.timezone_problem(text),

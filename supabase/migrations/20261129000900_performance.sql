@@ -159,7 +159,8 @@ create or replace function automations_engine.webhook_enqueue(
   p_automation_id uuid,
   p_rotated_at timestamptz,
   p_payload jsonb,
-  p_idempotency_key text
+  p_idempotency_key text,
+  p_headers jsonb default null
 )
 returns table (run_id uuid, created boolean, stale boolean)
 language plpgsql
@@ -184,15 +185,15 @@ begin
   end if;
   return query
     select e.run_id, e.created, false
-      from automations_engine.enqueue(p_automation_id, 'webhook', p_payload, p_idempotency_key, null, false) e;
+      from automations_engine.enqueue(p_automation_id, 'webhook', p_payload, p_idempotency_key, null, false, p_headers) e;
 end;
 $$;
-comment on function automations_engine.webhook_enqueue(uuid, timestamptz, jsonb, text) is
+comment on function automations_engine.webhook_enqueue(uuid, timestamptz, jsonb, text, jsonb) is
   'Enqueues a verified webhook delivery if the secrets it was verified with (rotated_at) are still current and the automation is an active webhook automation; otherwise returns stale and writes nothing.';
 
-revoke all on function automations_engine.save_progress_many(jsonb), automations_engine.webhook_enqueue(uuid, timestamptz, jsonb, text)
+revoke all on function automations_engine.save_progress_many(jsonb), automations_engine.webhook_enqueue(uuid, timestamptz, jsonb, text, jsonb)
   from public, anon, authenticated;
-grant execute on function automations_engine.save_progress_many(jsonb), automations_engine.webhook_enqueue(uuid, timestamptz, jsonb, text)
+grant execute on function automations_engine.save_progress_many(jsonb), automations_engine.webhook_enqueue(uuid, timestamptz, jsonb, text, jsonb)
   to service_role;
 
 -- -----------------------------------------------------------------------------

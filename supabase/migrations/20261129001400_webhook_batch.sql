@@ -65,11 +65,12 @@ begin
            (t.x ->> 'automation_id')::uuid as automation_id,
            (t.x ->> 'rotated_at')::timestamptz as rotated_at,
            t.x -> 'payload' as payload,
+           t.x -> 'headers' as headers,
            t.x ->> 'idempotency_key' as idempotency_key
       from jsonb_array_elements(p_items) with ordinality as t(x, ord)
   ),
   target as (
-    select i.ord, i.automation_id, i.idempotency_key, i.payload,
+    select i.ord, i.automation_id, i.idempotency_key, i.payload, i.headers,
            a.org_id, a.current_version_id, a.max_attempts,
            row_number() over (partition by i.automation_id, i.idempotency_key order by i.ord) as copy
       from item i
@@ -80,8 +81,8 @@ begin
   ),
   ins as (
     insert into public.automation_runs
-      (org_id, automation_id, trigger_type, trigger_payload, idempotency_key, version_id, max_attempts, run_at)
-    select t.org_id, t.automation_id, 'webhook', coalesce(t.payload, '{}'::jsonb), t.idempotency_key,
+      (org_id, automation_id, trigger_type, trigger_payload, trigger_headers, idempotency_key, version_id, max_attempts, run_at)
+    select t.org_id, t.automation_id, 'webhook', coalesce(t.payload, '{}'::jsonb), t.headers, t.idempotency_key,
            t.current_version_id, t.max_attempts, now()
       from target t
      where t.copy = 1
@@ -132,7 +133,7 @@ begin
 end;
 $$;
 comment on function automations_engine.webhook_enqueue_many(jsonb) is
-  'webhook_enqueue for a batch of verified deliveries [{automation_id, rotated_at, payload, idempotency_key}] in one statement and one commit; answers (run_id, created, stale) in item order.';
+  'webhook_enqueue for a batch of verified deliveries [{automation_id, rotated_at, payload, headers, idempotency_key}] in one statement and one commit; answers (run_id, created, stale) in item order.';
 
 revoke all on function automations_engine.webhook_enqueue_many(jsonb) from public, anon, authenticated;
 grant execute on function automations_engine.webhook_enqueue_many(jsonb) to service_role;

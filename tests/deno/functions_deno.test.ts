@@ -2,6 +2,7 @@
 // Supabase Edge Runtime loads them: functions/<name>/index.ts with imports
 // resolved from node_modules. A signed webhook goes in, a run comes out.
 import { spawn, type ChildProcess } from "node:child_process";
+import { createHmac } from "node:crypto";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signWebhook } from "../../shared/triggers/webhook_signature.ts";
@@ -75,6 +76,22 @@ describe("functions under Deno", () => {
     expect(run!.trigger_payload).toEqual({ hello: "deno" });
     const bad = await fetch(`${base}/functions/v1/automations-webhook/${id}`, { method: "POST", headers: { "content-type": "application/json" }, body });
     expect(bad.status).toBe(401);
+
+    // Provider schemes verify with node:crypto, which Deno provides: a GitHub
+    // delivery (hex) and a Shopify one (base64), with headers kept on the run.
+    for (const [scheme, headers] of [
+      ["github", { "x-hub-signature-256": "sha256=" + createHmac("sha256", "deno-provider-secret").update(body).digest("hex"), "x-github-event": "push" }],
+      ["shopify", { "x-shopify-hmac-sha256": createHmac("sha256", "deno-provider-secret").update(body).digest("base64"), "x-shopify-topic": "orders/create" }],
+    ] as const) {
+      const hook = await createAutomation(t.db, org, { trigger_type: "webhook", trigger_config: { verify: { scheme } }, actions: [{ type: "log" }] });
+      await t.db.query("select public.set_webhook_secret($1, 'deno-provider-secret')", [hook]);
+      const ok = await fetch(`${base}/functions/v1/automations-webhook/${hook}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
+      expect(ok.status, await ok.clone().text()).toBe(202);
+      const [kept] = await t.db.query<{ h: Record<string, string> }>("select trigger_headers as h from automation_runs where id = $1", [((await ok.json()) as { run_id: string }).run_id]);
+      expect(Object.keys(kept!.h)).toContain(scheme === "github" ? "x-github-event" : "x-shopify-topic");
+      const tampered = await fetch(`${base}/functions/v1/automations-webhook/${hook}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: body + " " });
+      expect(tampered.status).toBe(401);
+    }
   });
 
   it("automations-run, -event, -schedule-tick and -worker answer over HTTP under Deno", async () => {

@@ -164,7 +164,7 @@ describe("webhook and manual trigger_config", () => {
     expect(validateTriggerConfig("webhook", { content_types: [] })).toEqual(["trigger_config.content_types: must not be empty"]);
     expect(validateTriggerConfig("webhook", { max_body_bytes: 0 })).toEqual(["trigger_config.max_body_bytes: must be at least 1"]);
     expect(validateTriggerConfig("webhook", { secret: "x" })).toEqual([
-      'trigger_config: unknown key "secret" (allowed: content_types, max_body_bytes)',
+      'trigger_config: unknown key "secret" (allowed: content_types, max_body_bytes, verify, headers, filter)',
     ]);
   });
 

@@ -102,6 +102,8 @@ describe("trigger_config: TypeScript and the database agree", () => {
     } else {
       expect(ts.length, "TypeScript accepted it").toBeGreaterThan(0);
       expectRefused(sql, c.expect);
+      // Webhook settings are worded the same in both languages.
+      if (c.type === "webhook") expect(ts.join("; ")).toContain(c.expect);
     }
   });
 
@@ -156,7 +158,7 @@ describe("the lists the database keeps in step with TypeScript", () => {
 
   it("filter operators are json-logic-engine's, condition operators are OPERATORS", async () => {
     const [row] = await t.db.query<{ filter: string; condition: string }>(
-      `select pg_get_functiondef('automations_engine.filter_problems(jsonb, boolean)'::regprocedure) as filter,
+      `select pg_get_functiondef('automations_engine.filter_problems(jsonb, boolean, text[])'::regprocedure) as filter,
               pg_get_functiondef('automations_engine.condition_problems(jsonb)'::regprocedure) as condition`,
     );
     const list = (src: string, after: string) => /'\{([^}]*)\}'/.exec(src.slice(src.indexOf(after)))![1]!.split(",").sort();
@@ -471,7 +473,49 @@ function triggerCorpus(): { triggerCases: TriggerCase[]; triggerDivergences: (Tr
     w({ max_body_bytes: 0 }, "trigger_config.max_body_bytes: must be at least 1"),
     w({ max_body_bytes: 2_000_000 }, "trigger_config.max_body_bytes: must be at most 1048576"),
     w({ max_body_bytes: "1024" }, "trigger_config.max_body_bytes: must be a number"),
-    w({ secret: "whsec_x" }, 'trigger_config: unknown key "secret" (allowed: content_types, max_body_bytes)'),
+    w({ secret: "whsec_x" }, 'trigger_config: unknown key "secret" (allowed: content_types, max_body_bytes, verify, headers, filter)'),
+    // webhook: verify schemes and their options, headers, filter (webhook_config.ts)
+    ...["standard", "github", "slack", "shopify"].map((scheme) => w({ verify: { scheme } }, V)),
+    w({ verify: { scheme: "stripe" } }, V),
+    w({ verify: { scheme: "stripe", tolerance_seconds: 600 }, headers: ["stripe-signature"] }, V),
+    w({ verify: { scheme: "twilio", public_url: "https://ref.supabase.co/functions/v1/automations-webhook/x?a=1" } }, V),
+    w({ verify: { scheme: "hmac", header: "X-Signature" } }, V),
+    w({ verify: { scheme: "hmac", header: "x-sig", algorithm: "sha512", encoding: "base64", prefix: "sha512=", timestamp_header: "x-ts", signed: "{timestamp}.{id}.{body}", tolerance_seconds: 60, id_header: "x-id" } }, V),
+    w({ verify: { scheme: "token", header: "authorization" } }, V),
+    w({ verify: { scheme: "token", query: "key", id_header: "x-request-id" } }, V),
+    w({ verify: { scheme: "github" }, headers: [], filter: { in: [{ var: "headers.x-github-event" }, ["push", "pull_request"]] } }, V),
+    w({ filter: { and: [{ "==": [{ var: "payload.type" }, "invoice.paid"] }, { some: [{ var: "payload.items" }, { ">": [{ var: "qty" }, 1] }] }] } }, V),
+    w({ verify: "github" }, "trigger_config.verify: must be an object, got \"github\""),
+    w({ verify: {} }, 'trigger_config.verify.scheme: is required (one of "standard", "github", "stripe", "slack", "shopify", "twilio", "hmac", "token")'),
+    w({ verify: { scheme: "gitlab" } }, 'trigger_config.verify.scheme: must be one of "standard", "github", "stripe", "slack", "shopify", "twilio", "hmac", "token"; got "gitlab"'),
+    w({ verify: { scheme: 5 } }, "trigger_config.verify.scheme: must be one of"),
+    w({ verify: { scheme: "github", secret: "x", tolerance_seconds: 5 } }, 'trigger_config.verify: unknown key "secret", unknown key "tolerance_seconds" (allowed for github: scheme)'),
+    w({ verify: { scheme: "stripe", tolerance_seconds: 0 } }, "trigger_config.verify.tolerance_seconds: must be at least 1"),
+    w({ verify: { scheme: "stripe", tolerance_seconds: 1.5 } }, "trigger_config.verify.tolerance_seconds: must be an integer, got 1.5"),
+    w({ verify: { scheme: "stripe", tolerance_seconds: 100000 } }, "trigger_config.verify.tolerance_seconds: must be at most 86400"),
+    w({ verify: { scheme: "twilio" } }, "trigger_config.verify.public_url: is required"),
+    w({ verify: { scheme: "twilio", public_url: "/functions/v1/x" } }, "trigger_config.verify.public_url: must be an absolute http:// or https:// URL"),
+    w({ verify: { scheme: "twilio", public_url: 5 } }, "trigger_config.verify.public_url: must be a string, got 5"),
+    w({ verify: { scheme: "hmac" } }, "trigger_config.verify.header: is required"),
+    w({ verify: { scheme: "hmac", header: "x sig" } }, "trigger_config.verify.header: must be a header name"),
+    w({ verify: { scheme: "hmac", header: "x-sig", algorithm: "md5" } }, 'trigger_config.verify.algorithm: must be one of "sha1", "sha256", "sha512"; got "md5"'),
+    w({ verify: { scheme: "hmac", header: "x-sig", encoding: "base32" } }, 'trigger_config.verify.encoding: must be one of "hex", "base64"; got "base32"'),
+    w({ verify: { scheme: "hmac", header: "x-sig", prefix: "p".repeat(65) } }, "trigger_config.verify.prefix: must be at most 64 characters"),
+    w({ verify: { scheme: "hmac", header: "x-sig", signed: "{timestamp}" , timestamp_header: "x-ts" } }, "trigger_config.verify.signed: must contain {body}"),
+    w({ verify: { scheme: "hmac", header: "x-sig", signed: "{ts}.{body}" } }, "trigger_config.verify.signed: unknown placeholder {ts} (allowed: {body}, {timestamp}, {id})"),
+    w({ verify: { scheme: "hmac", header: "x-sig", signed: "{timestamp}.{body}" } }, "trigger_config.verify.signed: {timestamp} needs timestamp_header"),
+    w({ verify: { scheme: "hmac", header: "x-sig", signed: "{id}.{body}" } }, "trigger_config.verify.signed: {id} needs id_header"),
+    w({ verify: { scheme: "hmac", header: "x-sig", tolerance_seconds: 60 } }, "trigger_config.verify.tolerance_seconds: applies only with timestamp_header"),
+    w({ verify: { scheme: "token" } }, 'trigger_config.verify: give exactly one of "header" or "query"'),
+    w({ verify: { scheme: "token", header: "x-api-key", query: "key" } }, 'trigger_config.verify: give exactly one of "header" or "query"'),
+    w({ verify: { scheme: "token", query: "a b" } }, "trigger_config.verify.query: must be a query parameter name"),
+    w({ headers: "x-github-event" }, 'trigger_config.headers: must be an array, got "x-github-event"'),
+    w({ headers: ["ok", "not ok", 5] }, "trigger_config.headers[1]: must be a header name (letters, digits and - _ .)"),
+    w({ headers: Array.from({ length: 21 }, (_, i) => `x-h${i}`) }, "trigger_config.headers: must have at most 20 items"),
+    w({ filter: { "==": [{ var: "record.status" }, "won"] } }, '"record.status" is not in the filter context (payload, headers)'),
+    w({ filter: { changed: "status" } }, "trigger_config.filter.changed: the changed shorthand applies to table events only"),
+    w({ filter: { nope: [1] } }, 'unknown JsonLogic operator "nope"'),
+    w({ filter: [] }, "trigger_config.filter: must be a JSON object"),
     m({}, V),
     m(null, V),
     m({}, V),
