@@ -117,6 +117,41 @@ CREATE TYPE public.run_step_status AS ENUM (
 );
 
 --
+-- Name: acting_member_can_read_event(uuid, jsonb); Type: FUNCTION; Schema: automations_engine; Owner: -
+--
+
+CREATE FUNCTION automations_engine.acting_member_can_read_event(p_automation_id uuid, p_payload jsonb) RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+  v_acting uuid;
+  v_table regclass;
+begin
+  -- The same rule for table events that arrive over HTTP (Database Webhooks
+  -- posted to automations-event): the automation's acting member must be able
+  -- to read the record and the old record. Application events carry no row;
+  -- automations of the service have no acting member.
+  select a.acting_user_id into v_acting from public.automations a where a.id = p_automation_id;
+  if v_acting is null or not (p_payload ? 'table') then
+    return true;
+  end if;
+  v_table := to_regclass(format('%I.%I', coalesce(p_payload ->> 'schema', 'public'), p_payload ->> 'table'));
+  if v_table is null then
+    return false;  -- no such table here: nothing a member could have read
+  end if;
+  return automations_engine.member_can_select(v_table, nullif(p_payload -> 'record', 'null'::jsonb), v_acting)
+     and automations_engine.member_can_select(v_table, nullif(p_payload -> 'old_record', 'null'::jsonb), v_acting);
+end;
+$$;
+
+--
+-- Name: FUNCTION acting_member_can_read_event(p_automation_id uuid, p_payload jsonb); Type: COMMENT; Schema: automations_engine; Owner: -
+--
+
+COMMENT ON FUNCTION automations_engine.acting_member_can_read_event(p_automation_id uuid, p_payload jsonb) IS 'For a table-event payload {schema, table, record, old_record}: whether the automation''s acting member could select both rows (true without an acting member).';
+
+--
 -- Name: action_config_problems(jsonb, jsonb); Type: FUNCTION; Schema: automations_engine; Owner: -
 --
 
@@ -2109,12 +2144,15 @@ begin
   -- Every run records who it acts as (the automation's acting member now; the
   -- engine checks at each database step that they are still an active
   -- member). A run is restricted when its data comes from the database under
-  -- someone's rights: a table event (the row), or a snapshot with a database
+  -- someone's rights: a table event (the row; from the SQL trigger or a
+  -- Database Webhook), or a snapshot with a database
   -- action (what the steps read and return). Set for every insert path
   -- (enqueue, webhook batches, clients' own inserts); neither is client-writable.
   -- SECURITY DEFINER: clients' inserts fire it too.
   select a.acting_user_id into new.acting_user_id from public.automations a where a.id = new.automation_id;
-  new.restricted := new.trigger_type = 'event'
+  -- Application events ({event, id, payload}) are posted by the service, not
+  -- read from a table, so only table events ({table, record, ...}) count.
+  new.restricted := coalesce(new.trigger_type = 'event' and new.trigger_payload ? 'table', false)
     or exists (select 1 from public.automation_versions v, jsonb_array_elements(v.actions) x
                 where v.id = new.version_id and automations_engine.is_database_action(x ->> 'action_type'));
   return new;
@@ -2444,7 +2482,7 @@ CREATE FUNCTION automations_engine.redaction_marker(p_payload jsonb) RETURNS jso
   -- never a row value.
   select jsonb_strip_nulls(jsonb_build_object(
     'redacted', true,
-    'reason', 'this run carries data read under its acting member''s rights; org admins and that member read it in automation_run_payloads',
+    'reason', 'this run carries data read under its acting member''s rights; only that member (and the service) reads it, in automation_run_payloads',
     'type', case when jsonb_typeof(p_payload -> 'type') = 'string' then p_payload -> 'type' end,
     'table', case when jsonb_typeof(p_payload -> 'table') = 'string' then p_payload -> 'table' end,
     'schema', case when jsonb_typeof(p_payload -> 'schema') = 'string' then p_payload -> 'schema' end))
@@ -3765,21 +3803,26 @@ CREATE FUNCTION public.may_read_restricted_run(p_org_id uuid, p_acting_user_id u
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  -- Who may read what a restricted run carries: admins/owners of its org, and
-  -- the member it acted as (the data came from the database under their
-  -- rights). SECURITY DEFINER so a policy can read users without recursing;
-  -- in public (not the engine schema) because policies run with the reader's privileges.
+  -- Who may read what a restricted run carries: the member it acted as, and
+  -- nobody else through the API (the service, e.g. the dashboard, reads all).
+  -- Not the org's admins as such: the data came from the database under the
+  -- acting member's rights, and a table may hide rows from admins that its
+  -- owner sees (`user_id = auth.uid()` policies); the randomized model check
+  -- (tests/security/rls_random_runs.test.ts) found exactly that leak when
+  -- admins could read every restricted run. An admin who needs a run's data
+  -- edits the automation (becoming its acting member) and runs it again.
+  -- SECURITY DEFINER so a policy can read users without recursing; in public
+  -- (not the engine schema) because policies run with the reader's privileges.
   select p_org_id = (select public.get_user_org_id())
-     and ((select public.is_admin())
-          or exists (select 1 from public.users u
-                      where u.id = p_acting_user_id and u.auth_id = (select auth.uid())))
+     and exists (select 1 from public.users u
+                  where u.id = p_acting_user_id and u.auth_id = (select auth.uid()))
 $$;
 
 --
 -- Name: FUNCTION may_read_restricted_run(p_org_id uuid, p_acting_user_id uuid); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.may_read_restricted_run(p_org_id uuid, p_acting_user_id uuid) IS 'True for org admins/owners and the acting member: the readers of a restricted run''s payload, result and steps.';
+COMMENT ON FUNCTION public.may_read_restricted_run(p_org_id uuid, p_acting_user_id uuid) IS 'True for the run''s acting member (while an active member of the org): the only API reader of a restricted run''s payload, result and steps.';
 
 --
 -- Name: prevent_org_id_change(); Type: FUNCTION; Schema: public; Owner: -
@@ -4122,7 +4165,7 @@ CREATE TABLE public.automation_run_payloads (
 -- Name: TABLE automation_run_payloads; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON TABLE public.automation_run_payloads IS 'Trigger payload and result of restricted runs (automation_runs.restricted); readable by org admins/owners and the run''s acting member.';
+COMMENT ON TABLE public.automation_run_payloads IS 'Trigger payload and result of restricted runs (automation_runs.restricted); readable by the run''s acting member (and the service).';
 
 --
 -- Name: automation_run_steps; Type: TABLE; Schema: public; Owner: -
@@ -4247,7 +4290,7 @@ COMMENT ON COLUMN public.automation_runs.acting_user_id IS 'Who the run acts as 
 -- Name: COLUMN automation_runs.restricted; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON COLUMN public.automation_runs.restricted IS 'True when the run''s data came from the database under someone''s rights (table events, or a snapshot with a database action): its trigger_payload and result are redacted here and kept in automation_run_payloads, and its steps are readable by org admins/owners and the acting member only.';
+COMMENT ON COLUMN public.automation_runs.restricted IS 'True when the run''s data came from the database under someone''s rights (table events, or a snapshot with a database action): its trigger_payload and result are redacted here and kept in automation_run_payloads, and its steps are readable by its acting member only.';
 
 --
 -- Name: automation_settings; Type: TABLE; Schema: public; Owner: -
@@ -5049,14 +5092,6 @@ ALTER TABLE ONLY public.users
     ADD CONSTRAINT users_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
 
 --
--- Name: automation_run_payloads Admins and the acting member can view restricted payloads; Type: POLICY; Schema: public; Owner: -
---
-
-CREATE POLICY "Admins and the acting member can view restricted payloads" ON public.automation_run_payloads FOR SELECT TO authenticated USING ((EXISTS ( SELECT 1
-   FROM public.automation_runs r
-  WHERE ((r.id = automation_run_payloads.run_id) AND public.may_read_restricted_run(r.org_id, r.acting_user_id)))));
-
---
 -- Name: memberships Admins can add memberships in their organization; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -5229,6 +5264,14 @@ CREATE POLICY "Org members can view run steps" ON public.automation_run_steps FO
 CREATE POLICY "Org members can view their automation settings" ON public.automation_settings FOR SELECT TO authenticated USING ((org_id = ( SELECT public.get_user_org_id() AS get_user_org_id)));
 
 --
+-- Name: automation_run_payloads The acting member can view restricted payloads; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "The acting member can view restricted payloads" ON public.automation_run_payloads FOR SELECT TO authenticated USING ((EXISTS ( SELECT 1
+   FROM public.automation_runs r
+  WHERE ((r.id = automation_run_payloads.run_id) AND public.may_read_restricted_run(r.org_id, r.acting_user_id)))));
+
+--
 -- Name: users Users can update their own profile, admins any in their org; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -5307,6 +5350,13 @@ GRANT USAGE ON SCHEMA automations_engine TO service_role;
 GRANT USAGE ON SCHEMA public TO anon;
 GRANT USAGE ON SCHEMA public TO authenticated;
 GRANT USAGE ON SCHEMA public TO service_role;
+
+--
+-- Name: FUNCTION acting_member_can_read_event(p_automation_id uuid, p_payload jsonb); Type: ACL; Schema: automations_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION automations_engine.acting_member_can_read_event(p_automation_id uuid, p_payload jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION automations_engine.acting_member_can_read_event(p_automation_id uuid, p_payload jsonb) TO service_role;
 
 --
 -- Name: FUNCTION action_config_problems(p_spec jsonb, p_config jsonb); Type: ACL; Schema: automations_engine; Owner: -

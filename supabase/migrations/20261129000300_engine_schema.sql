@@ -178,11 +178,11 @@ comment on column public.automation_runs.acting_user_id is
   'purpose: a deleted user must fail the run, not turn it into a service run.';
 comment on column public.automation_runs.restricted is
   'True when the run''s data came from the database under someone''s rights (table events, or a snapshot with a database action): '
-  'its trigger_payload and result are redacted here and kept in automation_run_payloads, and its steps are readable by org '
-  'admins/owners and the acting member only.';
+  'its trigger_payload and result are redacted here and kept in automation_run_payloads, and its steps are readable by '
+  'its acting member only.';
 
--- The full payload and result of restricted runs: admins/owners and the run's
--- acting member may read them, other members see only the redaction marker.
+-- The full payload and result of restricted runs: the run's acting member may
+-- read them, other members see only the redaction marker.
 create table public.automation_run_payloads (
   run_id uuid primary key references public.automation_runs (id) on delete cascade,
   org_id uuid not null references public.organizations (id) on delete cascade,
@@ -190,7 +190,7 @@ create table public.automation_run_payloads (
   result jsonb
 );
 comment on table public.automation_run_payloads is
-  'Trigger payload and result of restricted runs (automation_runs.restricted); readable by org admins/owners and the run''s acting member.';
+  'Trigger payload and result of restricted runs (automation_runs.restricted); readable by the run''s acting member (and the service).';
 create index automation_run_payloads_org_idx on public.automation_run_payloads (org_id);
 alter table public.automation_run_payloads enable row level security;
 revoke all on public.automation_run_payloads from anon, authenticated;
@@ -203,29 +203,34 @@ stable
 security definer
 set search_path = ''
 as $$
-  -- Who may read what a restricted run carries: admins/owners of its org, and
-  -- the member it acted as (the data came from the database under their
-  -- rights). SECURITY DEFINER so a policy can read users without recursing;
-  -- in public (not the engine schema) because policies run with the reader's privileges.
+  -- Who may read what a restricted run carries: the member it acted as, and
+  -- nobody else through the API (the service, e.g. the dashboard, reads all).
+  -- Not the org's admins as such: the data came from the database under the
+  -- acting member's rights, and a table may hide rows from admins that its
+  -- owner sees (`user_id = auth.uid()` policies); the randomized model check
+  -- (tests/security/rls_random_runs.test.ts) found exactly that leak when
+  -- admins could read every restricted run. An admin who needs a run's data
+  -- edits the automation (becoming its acting member) and runs it again.
+  -- SECURITY DEFINER so a policy can read users without recursing; in public
+  -- (not the engine schema) because policies run with the reader's privileges.
   select p_org_id = (select public.get_user_org_id())
-     and ((select public.is_admin())
-          or exists (select 1 from public.users u
-                      where u.id = p_acting_user_id and u.auth_id = (select auth.uid())))
+     and exists (select 1 from public.users u
+                  where u.id = p_acting_user_id and u.auth_id = (select auth.uid()))
 $$;
 comment on function public.may_read_restricted_run(uuid, uuid) is
-  'True for org admins/owners and the acting member: the readers of a restricted run''s payload, result and steps.';
+  'True for the run''s acting member (while an active member of the org): the only API reader of a restricted run''s payload, result and steps.';
 revoke all on function public.may_read_restricted_run(uuid, uuid) from public, anon;
 grant execute on function public.may_read_restricted_run(uuid, uuid) to authenticated;
 
-create policy "Admins and the acting member can view restricted payloads" on public.automation_run_payloads
+create policy "The acting member can view restricted payloads" on public.automation_run_payloads
   for select to authenticated
   using (exists (select 1 from public.automation_runs r
                   where r.id = run_id
                     and public.may_read_restricted_run(r.org_id, r.acting_user_id)));
 
 alter table public.automation_run_steps enable row level security;
--- A restricted run's step inputs and outputs are its data: admins/owners and
--- its acting member only. Other runs' steps: every member of the org.
+-- A restricted run's step inputs and outputs are its data: its acting member
+-- only. Other runs' steps: every member of the org.
 create policy "Org members can view run steps" on public.automation_run_steps
   for select to authenticated
   using (org_id = (select public.get_user_org_id())

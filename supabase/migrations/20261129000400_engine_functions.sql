@@ -726,12 +726,15 @@ begin
   -- Every run records who it acts as (the automation's acting member now; the
   -- engine checks at each database step that they are still an active
   -- member). A run is restricted when its data comes from the database under
-  -- someone's rights: a table event (the row), or a snapshot with a database
+  -- someone's rights: a table event (the row; from the SQL trigger or a
+  -- Database Webhook), or a snapshot with a database
   -- action (what the steps read and return). Set for every insert path
   -- (enqueue, webhook batches, clients' own inserts); neither is client-writable.
   -- SECURITY DEFINER: clients' inserts fire it too.
   select a.acting_user_id into new.acting_user_id from public.automations a where a.id = new.automation_id;
-  new.restricted := new.trigger_type = 'event'
+  -- Application events ({event, id, payload}) are posted by the service, not
+  -- read from a table, so only table events ({table, record, ...}) count.
+  new.restricted := coalesce(new.trigger_type = 'event' and new.trigger_payload ? 'table', false)
     or exists (select 1 from public.automation_versions v, jsonb_array_elements(v.actions) x
                 where v.id = new.version_id and automations_engine.is_database_action(x ->> 'action_type'));
   return new;
@@ -754,7 +757,7 @@ as $$
   -- never a row value.
   select jsonb_strip_nulls(jsonb_build_object(
     'redacted', true,
-    'reason', 'this run carries data read under its acting member''s rights; org admins and that member read it in automation_run_payloads',
+    'reason', 'this run carries data read under its acting member''s rights; only that member (and the service) reads it, in automation_run_payloads',
     'type', case when jsonb_typeof(p_payload -> 'type') = 'string' then p_payload -> 'type' end,
     'table', case when jsonb_typeof(p_payload -> 'table') = 'string' then p_payload -> 'table' end,
     'schema', case when jsonb_typeof(p_payload -> 'schema') = 'string' then p_payload -> 'schema' end))

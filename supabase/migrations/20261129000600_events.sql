@@ -691,6 +691,35 @@ comment on function automations_engine.member_can_select(regclass, jsonb, uuid) 
   'Whether the member (users.id, active in their org) could SELECT the row value (to_jsonb of a row) of the table under its RLS policies '
   'for role authenticated. Null row: true.';
 
+create or replace function automations_engine.acting_member_can_read_event(p_automation_id uuid, p_payload jsonb)
+returns boolean
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  v_acting uuid;
+  v_table regclass;
+begin
+  -- The same rule for table events that arrive over HTTP (Database Webhooks
+  -- posted to automations-event): the automation's acting member must be able
+  -- to read the record and the old record. Application events carry no row;
+  -- automations of the service have no acting member.
+  select a.acting_user_id into v_acting from public.automations a where a.id = p_automation_id;
+  if v_acting is null or not (p_payload ? 'table') then
+    return true;
+  end if;
+  v_table := to_regclass(format('%I.%I', coalesce(p_payload ->> 'schema', 'public'), p_payload ->> 'table'));
+  if v_table is null then
+    return false;  -- no such table here: nothing a member could have read
+  end if;
+  return automations_engine.member_can_select(v_table, nullif(p_payload -> 'record', 'null'::jsonb), v_acting)
+     and automations_engine.member_can_select(v_table, nullif(p_payload -> 'old_record', 'null'::jsonb), v_acting);
+end;
+$$;
+comment on function automations_engine.acting_member_can_read_event(uuid, jsonb) is
+  'For a table-event payload {schema, table, record, old_record}: whether the automation''s acting member could select both rows (true without an acting member).';
+
 -- -----------------------------------------------------------------------------
 -- The trigger app tables attach.
 -- -----------------------------------------------------------------------------

@@ -38,8 +38,9 @@ describe("loop guard", () => {
     for (let i = 0; i < 15; i++) await worker.drain(10_000);
 
     const runs = await t.db.query<{ depth: number | null; caused_by_run: string | null; status: string }>(
-      `select (trigger_payload -> 'caused_by' ->> 'depth')::int as depth, trigger_payload -> 'caused_by' ->> 'run_id' as caused_by_run, status
-         from automation_runs where automation_id = $1 order by created_at`,
+      // Table-event runs are restricted: their payload is in automation_run_payloads.
+      `select (p.payload -> 'caused_by' ->> 'depth')::int as depth, p.payload -> 'caused_by' ->> 'run_id' as caused_by_run, r.status
+         from automation_runs r join automation_run_payloads p on p.run_id = r.id where r.automation_id = $1 order by r.created_at`,
       [id],
     );
     expect(runs.map((r) => r.depth)).toEqual([null, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);

@@ -14,7 +14,7 @@ import { createOrg, createUser, type TestUser } from "../helpers/fixtures.ts";
 
 let t: TestDatabase;
 let org: string;
-let admin: TestUser, member: TestUser, guest: TestUser;
+let admin: TestUser, member: TestUser, guest: TestUser, owner: TestUser;
 let alice: string;
 
 const PAYROLL = `
@@ -85,6 +85,7 @@ beforeAll(async () => {
   admin = await createUser(t.db, org, "admin");
   member = await createUser(t.db, org, "member");
   guest = await createUser(t.db, org, "guest");
+  owner = await createUser(t.db, org, "owner");
   [{ id: alice }] = (await t.db.query<{ id: string }>(
     "insert into payroll (org_id, employee, salary) values ($1, 'Alice', 200000) returning id",
     [org],
@@ -128,7 +129,7 @@ describe("table events carry only rows the acting member can read", () => {
     await t.db.query("delete from automations where id = $1", [id]);
   });
 
-  it("an admin's event automation runs; members see the run but a redacted payload, result and no steps; the admin sees all", async () => {
+  it("an admin's event automation runs; others (the owner too) see the run but a redacted payload, result and no steps; the admin sees all", async () => {
     const id = await memberAutomation(admin, {
       trigger_type: "event",
       trigger_config: { table: "payroll", operations: ["UPDATE"] },
@@ -141,7 +142,8 @@ describe("table events carry only rows the acting member can read", () => {
     );
     expect(run).toMatchObject({ status: "completed", restricted: true, acting_user_id: admin.userId });
 
-    for (const u of [guest, member]) {
+    // The owner is not the acting member: a row hidden from them elsewhere must not show here either.
+    for (const u of [guest, member, owner]) {
       const seen = await asUser(t.db, u.claims, async (tx) => ({
         run: await tx.query<{ trigger_payload: Record<string, unknown>; result: Record<string, unknown>; status: string }>(
           "select trigger_payload, result, status from automation_runs where id = $1", [run!.id]),
@@ -162,6 +164,21 @@ describe("table events carry only rows the acting member can read", () => {
       tx.query<{ payload: { record: { salary: number } } }>("select payload from automation_run_payloads where run_id = $1", [run!.id]));
     expect(p!.payload.record.salary).toBe(270000);
     await t.db.query("delete from automations where id = $1", [id]);
+  });
+});
+
+describe("table events over HTTP (Database Webhooks) get the same check", () => {
+  it("acting_member_can_read_event: a guest's automation may not carry a payroll row, an admin's may, the service's always", async () => {
+    const spec = { trigger_type: "event", trigger_config: { table: "payroll" }, steps: [{ type: "log", config: {} }] };
+    const guests = await memberAutomation(guest, spec);
+    const admins = await memberAutomation(admin, spec);
+    const [svc] = await t.db.query<{ id: string }>("insert into automations (org_id, name, trigger_type, trigger_config) values ($1, 's', 'event', '{\"table\": \"payroll\"}') returning id", [org]);
+    const record = (await t.db.query<{ r: unknown }>("select to_jsonb(p.*) as r from payroll p where id = $1", [alice]))[0]!.r;
+    const payload = JSON.stringify({ type: "UPDATE", table: "payroll", schema: "public", record, old_record: record });
+    const can = async (id: string) =>
+      (await t.db.query<{ ok: boolean }>("select automations_engine.acting_member_can_read_event($1, $2::jsonb) as ok", [id, payload]))[0]!.ok;
+    expect([await can(guests), await can(admins), await can(svc!.id)]).toEqual([false, true, true]);
+    await t.db.query("delete from automations where id = any($1)", [[guests, admins, svc!.id]]);
   });
 });
 
