@@ -117,6 +117,41 @@ CREATE TYPE public.run_step_status AS ENUM (
 );
 
 --
+-- Name: acting_member_can_read_event(uuid, jsonb); Type: FUNCTION; Schema: automations_engine; Owner: -
+--
+
+CREATE FUNCTION automations_engine.acting_member_can_read_event(p_automation_id uuid, p_payload jsonb) RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+  v_acting uuid;
+  v_table regclass;
+begin
+  -- The same rule for table events that arrive over HTTP (Database Webhooks
+  -- posted to automations-event): the automation's acting member must be able
+  -- to read the record and the old record. Application events carry no row;
+  -- automations of the service have no acting member.
+  select a.acting_user_id into v_acting from public.automations a where a.id = p_automation_id;
+  if v_acting is null or not (p_payload ? 'table') then
+    return true;
+  end if;
+  v_table := to_regclass(format('%I.%I', coalesce(p_payload ->> 'schema', 'public'), p_payload ->> 'table'));
+  if v_table is null then
+    return false;  -- no such table here: nothing a member could have read
+  end if;
+  return automations_engine.member_can_select(v_table, nullif(p_payload -> 'record', 'null'::jsonb), v_acting)
+     and automations_engine.member_can_select(v_table, nullif(p_payload -> 'old_record', 'null'::jsonb), v_acting);
+end;
+$$;
+
+--
+-- Name: FUNCTION acting_member_can_read_event(p_automation_id uuid, p_payload jsonb); Type: COMMENT; Schema: automations_engine; Owner: -
+--
+
+COMMENT ON FUNCTION automations_engine.acting_member_can_read_event(p_automation_id uuid, p_payload jsonb) IS 'For a table-event payload {schema, table, record, old_record}: whether the automation''s acting member could select both rows (true without an acting member).';
+
+--
 -- Name: action_config_problems(jsonb, jsonb); Type: FUNCTION; Schema: automations_engine; Owner: -
 --
 
@@ -468,6 +503,41 @@ $$;
 COMMENT ON FUNCTION automations_engine.caller_is_service() IS 'True when the caller is the service: role service_role, or a direct connection (or role) of postgres, supabase_admin, a superuser or the engine schema''s owner. False for anon, authenticated and any other API role.';
 
 --
+-- Name: calling_member(uuid); Type: FUNCTION; Schema: automations_engine; Owner: -
+--
+
+CREATE FUNCTION automations_engine.calling_member(p_org_id uuid) RETURNS uuid
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_user uuid;
+begin
+  -- The public.users row, in p_org_id, of a member calling with a JWT (role
+  -- authenticated and a sub); null for the service (a direct connection,
+  -- service_role), whose edits leave an automation's acting member unchanged.
+  -- The `role` setting still names the API role inside SECURITY DEFINER
+  -- functions (create_automation, replace_automation_actions), so edits made
+  -- through them count as the member's too.
+  if current_setting('role', true) is distinct from 'authenticated' or (select auth.uid()) is null then
+    return null;
+  end if;
+  select u.id into v_user from public.users u where u.auth_id = (select auth.uid()) and u.org_id = p_org_id;
+  if v_user is null then
+    -- RLS already refuses such a write; never let it fall back to "the service".
+    raise exception 'the signed-in user is not a member of organization %', p_org_id using errcode = '42501';
+  end if;
+  return v_user;
+end;
+$$;
+
+--
+-- Name: FUNCTION calling_member(p_org_id uuid); Type: COMMENT; Schema: automations_engine; Owner: -
+--
+
+COMMENT ON FUNCTION automations_engine.calling_member(p_org_id uuid) IS 'The users.id (in the given org) of the member calling with a JWT; null when the caller is the service.';
+
+--
 -- Name: chain_admit(uuid, uuid); Type: FUNCTION; Schema: automations_engine; Owner: -
 --
 
@@ -774,13 +844,17 @@ begin
                 limit p_limit
                   for update skip locked))
       returning r.id, r.org_id, r.automation_id, r.attempt, r.trigger_type, r.trigger_payload, r.trigger_headers,
-                r.version_id, r.created_at, r.started_at, r.lease_expires_at, r.run_at
+                r.version_id, r.created_at, r.started_at, r.lease_expires_at, r.run_at, r.restricted
     )
-    select c.id, c.org_id, c.automation_id, a.name, c.attempt, c.trigger_type, c.trigger_payload, c.trigger_headers,
+    -- A restricted run's real payload is in automation_run_payloads (its row
+    -- holds a redaction marker); the join is skipped for the others.
+    select c.id, c.org_id, c.automation_id, a.name, c.attempt, c.trigger_type,
+           coalesce(p.payload, c.trigger_payload), c.trigger_headers,
            coalesce(v.actions, '[]'::jsonb), c.created_at, c.started_at, c.lease_expires_at, v_token
       from claimed c
       join public.automations a on a.id = c.automation_id
       left join public.automation_versions v on v.id = c.version_id
+      left join public.automation_run_payloads p on c.restricted and p.run_id = c.id
      order by c.run_at, c.id;
 end;
 $$;
@@ -2079,6 +2153,30 @@ $_$;
 COMMENT ON FUNCTION automations_engine.install_retention_cron(p_schedule text) IS 'Schedules the retention job (call automations_engine.prune_runs_job()) with pg_cron, hourly by default. Returns what it did or what is missing.';
 
 --
+-- Name: is_database_action(text); Type: FUNCTION; Schema: automations_engine; Owner: -
+--
+
+CREATE FUNCTION automations_engine.is_database_action(p_action_type text) RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+begin
+  -- Actions that read or write app tables under the acting member's rights:
+  -- the built-in update_field and create_task, and custom types registered
+  -- with writes_database (plpgsql: that table is created by a later migration).
+  return p_action_type in ('update_field', 'create_task')
+      or exists (select 1 from automations_engine.custom_action_types c
+                  where c.action_type = p_action_type and c.writes_database);
+end;
+$$;
+
+--
+-- Name: FUNCTION is_database_action(p_action_type text); Type: COMMENT; Schema: automations_engine; Owner: -
+--
+
+COMMENT ON FUNCTION automations_engine.is_database_action(p_action_type text) IS 'True for action types that run SQL as the acting member: update_field, create_task, custom types with writes_database.';
+
+--
 -- Name: js_trim(text); Type: FUNCTION; Schema: automations_engine; Owner: -
 --
 
@@ -2323,6 +2421,39 @@ $_$;
 COMMENT ON FUNCTION automations_engine.kick_worker(p_min_interval interval) IS 'Calls automations-worker through pg_net when runs are due (or leases expired), at most one call in flight and one per p_min_interval (one per 15 s after a failed call). pg_cron runs it every second (automations-kick). Returns the request id or null.';
 
 --
+-- Name: mark_restricted_run(); Type: FUNCTION; Schema: automations_engine; Owner: -
+--
+
+CREATE FUNCTION automations_engine.mark_restricted_run() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  -- Every run records who it acts as (the automation's acting member now; the
+  -- engine checks at each database step that they are still an active
+  -- member). A run is restricted when its data comes from the database under
+  -- someone's rights: a table event (the row; from the SQL trigger or a
+  -- Database Webhook), or a snapshot with a database
+  -- action (what the steps read and return). Set for every insert path
+  -- (enqueue, webhook batches, clients' own inserts); neither is client-writable.
+  -- SECURITY DEFINER: clients' inserts fire it too.
+  select a.acting_user_id into new.acting_user_id from public.automations a where a.id = new.automation_id;
+  -- Application events ({event, id, payload}) are posted by the service, not
+  -- read from a table, so only table events ({table, record, ...}) count.
+  new.restricted := coalesce(new.trigger_type = 'event' and new.trigger_payload ? 'table', false)
+    or exists (select 1 from public.automation_versions v, jsonb_array_elements(v.actions) x
+                where v.id = new.version_id and automations_engine.is_database_action(x ->> 'action_type'));
+  return new;
+end;
+$$;
+
+--
+-- Name: FUNCTION mark_restricted_run(); Type: COMMENT; Schema: automations_engine; Owner: -
+--
+
+COMMENT ON FUNCTION automations_engine.mark_restricted_run() IS 'BEFORE INSERT on automation_runs (after fill_defaults): sets acting_user_id and restricted.';
+
+--
 -- Name: match_event_automations(uuid, text, text, text, text); Type: FUNCTION; Schema: automations_engine; Owner: -
 --
 
@@ -2363,6 +2494,95 @@ $$;
 --
 
 COMMENT ON FUNCTION automations_engine.match_event_automations(p_org_id uuid, p_schema text, p_table text, p_operation text, p_event text) IS 'Active event automations of one org for a table event (schema, table, INSERT|UPDATE|DELETE) or an application event name; filters not applied.';
+
+--
+-- Name: member_can_select(regclass, jsonb, uuid); Type: FUNCTION; Schema: automations_engine; Owner: -
+--
+
+CREATE FUNCTION automations_engine.member_can_select(p_table regclass, p_row jsonb, p_user_id uuid) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $_$
+declare
+  v_member record;
+  v_rls boolean;
+  v_permissive text;
+  v_restrictive text;
+  v_ok boolean;
+  v_prev_claims text := coalesce(current_setting('request.jwt.claims', true), '');
+  v_prev_sub text := coalesce(current_setting('request.jwt.claim.sub', true), '');
+  v_prev_role text := coalesce(current_setting('request.jwt.claim.role', true), '');
+begin
+  -- The table-event trigger is SECURITY DEFINER and cannot SET ROLE, so it
+  -- asks the catalog what RLS would answer for role authenticated: the
+  -- table's SELECT (and ALL) policies that apply to authenticated,
+  -- permissive ones OR'ed, restrictive ones AND'ed, evaluated on the row
+  -- value with request.jwt.claims set to the member's (then restored).
+  -- No policy with RLS on: invisible. RLS off: visible when authenticated
+  -- holds the table's SELECT privilege (column grants alone are not enough:
+  -- the payload has every column). Known limit, documented in docs/engine.md:
+  -- subqueries inside a policy read other tables as the function's owner
+  -- (without those tables' RLS), and current_user is the owner.
+  if p_row is null then
+    return true;
+  end if;
+  select u.auth_id, u.email, coalesce(u.is_active and m.status = 'active', false) as active
+    into v_member
+    from public.users u
+    left join public.memberships m on m.user_id = u.id and m.org_id = u.org_id
+   where u.id = p_user_id;
+  if not found or v_member.auth_id is null or not v_member.active then
+    return false;
+  end if;
+  if not has_table_privilege('authenticated', p_table, 'SELECT') then
+    return false;
+  end if;
+  select c.relrowsecurity into v_rls from pg_catalog.pg_class c where c.oid = p_table;
+  if not v_rls then
+    return true;
+  end if;
+  select string_agg(format('(%s)', coalesce(pg_catalog.pg_get_expr(p.polqual, p.polrelid), 'false')), ' or ')
+           filter (where p.polpermissive),
+         string_agg(format('(%s)', coalesce(pg_catalog.pg_get_expr(p.polqual, p.polrelid), 'false')), ' and ')
+           filter (where not p.polpermissive)
+    into v_permissive, v_restrictive
+    from pg_catalog.pg_policy p
+   where p.polrelid = p_table
+     and p.polcmd in ('r', '*')
+     and (0::oid = any (p.polroles)
+          or exists (select 1 from unnest(p.polroles) as r(oid) where pg_catalog.pg_has_role('authenticated', r.oid, 'MEMBER')));
+  if v_permissive is null then
+    return false;
+  end if;
+
+  perform set_config('request.jwt.claims',
+                     jsonb_build_object('sub', v_member.auth_id, 'role', 'authenticated', 'email', v_member.email)::text, true),
+          set_config('request.jwt.claim.sub', v_member.auth_id::text, true),
+          set_config('request.jwt.claim.role', 'authenticated', true);
+  begin
+    -- Aliased as the table, so a policy that names its columns table.col reads the row.
+    execute format('select exists (select 1 from jsonb_populate_record(null::%s, $1) as %I where (%s) and (%s))',
+                   p_table, (select c.relname from pg_catalog.pg_class c where c.oid = p_table),
+                   v_permissive, coalesce(v_restrictive, 'true'))
+      into v_ok using p_row;
+  exception when others then
+    perform set_config('request.jwt.claims', v_prev_claims, true),
+            set_config('request.jwt.claim.sub', v_prev_sub, true),
+            set_config('request.jwt.claim.role', v_prev_role, true);
+    raise;
+  end;
+  perform set_config('request.jwt.claims', v_prev_claims, true),
+          set_config('request.jwt.claim.sub', v_prev_sub, true),
+          set_config('request.jwt.claim.role', v_prev_role, true);
+  return coalesce(v_ok, false);
+end;
+$_$;
+
+--
+-- Name: FUNCTION member_can_select(p_table regclass, p_row jsonb, p_user_id uuid); Type: COMMENT; Schema: automations_engine; Owner: -
+--
+
+COMMENT ON FUNCTION automations_engine.member_can_select(p_table regclass, p_row jsonb, p_user_id uuid) IS 'Whether the member (users.id, active in their org) could SELECT the row value (to_jsonb of a row) of the table under its RLS policies for role authenticated. Null row: true.';
 
 --
 -- Name: on_actions_changed(); Type: FUNCTION; Schema: automations_engine; Owner: -
@@ -2564,6 +2784,30 @@ $$;
 COMMENT ON FUNCTION automations_engine.record_chain_refusal(p_org_id uuid, p_root_run_id uuid, p_automation_id uuid, p_reason text) IS 'Counts a run a chain was refused (budget or depth) on automation_chain_refusals; a root of another org or a deleted root records nothing.';
 
 --
+-- Name: redaction_marker(jsonb); Type: FUNCTION; Schema: automations_engine; Owner: -
+--
+
+CREATE FUNCTION automations_engine.redaction_marker(p_payload jsonb) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+  -- What members see in a restricted run's trigger_payload: the kind of event,
+  -- never a row value.
+  select jsonb_strip_nulls(jsonb_build_object(
+    'redacted', true,
+    'reason', 'this run carries data read under its acting member''s rights; only that member (and the service) reads it, in automation_run_payloads',
+    'type', case when jsonb_typeof(p_payload -> 'type') = 'string' then p_payload -> 'type' end,
+    'table', case when jsonb_typeof(p_payload -> 'table') = 'string' then p_payload -> 'table' end,
+    'schema', case when jsonb_typeof(p_payload -> 'schema') = 'string' then p_payload -> 'schema' end))
+$$;
+
+--
+-- Name: FUNCTION redaction_marker(p_payload jsonb); Type: COMMENT; Schema: automations_engine; Owner: -
+--
+
+COMMENT ON FUNCTION automations_engine.redaction_marker(p_payload jsonb) IS 'The trigger_payload a restricted run shows: {redacted, reason, type, table, schema}, no row values.';
+
+--
 -- Name: release_expired_leases(integer); Type: FUNCTION; Schema: automations_engine; Owner: -
 --
 
@@ -2684,6 +2928,33 @@ $$;
 --
 
 COMMENT ON FUNCTION automations_engine.retry_delay(p_failed_attempts integer, p_base_seconds integer) IS 'Delay before the next attempt after the Nth failure: base * 2^(N-1) seconds, at most one hour.';
+
+--
+-- Name: run_acting_member(uuid); Type: FUNCTION; Schema: automations_engine; Owner: -
+--
+
+CREATE FUNCTION automations_engine.run_acting_member(p_run_id uuid) RETURNS TABLE(acting_user_id uuid, auth_id uuid, email text, active boolean, automation_name text)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  -- Looked up before each database step (the role is taken at run time): a
+  -- member who left, was suspended or deactivated since the run was created
+  -- is no longer active, and the step fails.
+  select r.acting_user_id, u.auth_id, u.email,
+         coalesce(u.auth_id is not null and u.is_active and u.org_id = r.org_id and m.status = 'active', false),
+         a.name
+    from public.automation_runs r
+    join public.automations a on a.id = r.automation_id
+    left join public.users u on u.id = r.acting_user_id
+    left join public.memberships m on m.user_id = u.id and m.org_id = r.org_id
+   where r.id = p_run_id
+$$;
+
+--
+-- Name: FUNCTION run_acting_member(p_run_id uuid); Type: COMMENT; Schema: automations_engine; Owner: -
+--
+
+COMMENT ON FUNCTION automations_engine.run_acting_member(p_run_id uuid) IS 'Who a run acts as (null: the service) and whether they are still an active member of the run''s org.';
 
 --
 -- Name: run_cause(uuid); Type: FUNCTION; Schema: automations_engine; Owner: -
@@ -3027,6 +3298,48 @@ $$;
 COMMENT ON FUNCTION automations_engine.schedule_candidates() IS 'Active schedule automations with their last fire time; starts tracking new ones, forgets inactive ones.';
 
 --
+-- Name: set_acting_user(); Type: FUNCTION; Schema: automations_engine; Owner: -
+--
+
+CREATE FUNCTION automations_engine.set_acting_user() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_member uuid := automations_engine.calling_member(new.org_id);
+begin
+  -- An automation acts as the last member who inserted it or changed what
+  -- starts it or whether it runs (its actions: snapshot_actions). Not its
+  -- creator: a guest's edit of an admin's automation must not keep the
+  -- admin's rights. The service's edits leave it alone (it may set it).
+  -- SECURITY DEFINER: members' writes fire it, and the engine schema is not theirs.
+  if v_member is not null then
+    if tg_op = 'INSERT'
+       or new.trigger_type is distinct from old.trigger_type
+       or new.trigger_config is distinct from old.trigger_config
+       or new.status is distinct from old.status then
+      new.acting_user_id := v_member;
+    end if;
+    -- Otherwise unchanged, or set by snapshot_actions (members themselves
+    -- cannot write the column: it is outside their column grants).
+  elsif tg_op = 'UPDATE' and old.acting_user_id is not null and new.acting_user_id is null
+        and pg_trigger_depth() > 1 and new.status <> 'archived' then
+    -- The acting member's users row was deleted (the foreign key's SET NULL,
+    -- one trigger level down). Null would mean "runs as the service": pause
+    -- instead, until a member edits it (and so becomes its acting member).
+    new.status := 'paused';
+  end if;
+  return new;
+end;
+$$;
+
+--
+-- Name: FUNCTION set_acting_user(); Type: COMMENT; Schema: automations_engine; Owner: -
+--
+
+COMMENT ON FUNCTION automations_engine.set_acting_user() IS 'BEFORE INSERT/UPDATE on automations: a member''s insert or change of trigger_type, trigger_config or status makes them the acting member; deleting the acting member''s user pauses the automation.';
+
+--
 -- Name: setting(uuid, text); Type: FUNCTION; Schema: automations_engine; Owner: -
 --
 
@@ -3105,8 +3418,11 @@ begin
      where a.id = any (p_automation_ids)
     returning id, automation_id
   )
+  -- A member's change of the actions makes them the acting member (see
+  -- set_acting_user); the service's leaves it unchanged.
   update public.automations a
-     set current_version_id = snap.id
+     set current_version_id = snap.id,
+         acting_user_id = coalesce(automations_engine.calling_member(a.org_id), a.acting_user_id)
     from snap
    where a.id = snap.automation_id;
 end;
@@ -3117,6 +3433,60 @@ $$;
 --
 
 COMMENT ON FUNCTION automations_engine.snapshot_actions(p_automation_ids uuid[]) IS 'Writes a new immutable snapshot of the given automations'' actions and points current_version_id at it.';
+
+--
+-- Name: store_restricted_payload(); Type: FUNCTION; Schema: automations_engine; Owner: -
+--
+
+CREATE FUNCTION automations_engine.store_restricted_payload() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  -- AFTER, not BEFORE: an insert that loses its idempotency conflict must
+  -- leave no payload row. One extra (HOT) row version per restricted run.
+  -- SECURITY DEFINER: clients may not write automation_run_payloads themselves.
+  insert into public.automation_run_payloads (run_id, org_id, payload)
+  values (new.id, new.org_id, new.trigger_payload);
+  update public.automation_runs r
+     set trigger_payload = automations_engine.redaction_marker(new.trigger_payload)
+   where r.id = new.id;
+  return null;
+end;
+$$;
+
+--
+-- Name: FUNCTION store_restricted_payload(); Type: COMMENT; Schema: automations_engine; Owner: -
+--
+
+COMMENT ON FUNCTION automations_engine.store_restricted_payload() IS 'AFTER INSERT on restricted runs: moves the trigger payload to automation_run_payloads and leaves the redaction marker.';
+
+--
+-- Name: store_restricted_result(); Type: FUNCTION; Schema: automations_engine; Owner: -
+--
+
+CREATE FUNCTION automations_engine.store_restricted_result() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  -- The engine's result is {output: <last step output>, stopped?: {step,
+  -- reason}}: the output is step data, kept with the payload; members see
+  -- that there is a result and why a run stopped, not what it holds.
+  update public.automation_run_payloads p set result = new.result where p.run_id = new.id;
+  new.result := jsonb_strip_nulls(jsonb_build_object(
+    'redacted', true,
+    'reason', 'the result of a restricted run is in automation_run_payloads',
+    'stopped', new.result -> 'stopped'));
+  return new;
+end;
+$$;
+
+--
+-- Name: FUNCTION store_restricted_result(); Type: COMMENT; Schema: automations_engine; Owner: -
+--
+
+COMMENT ON FUNCTION automations_engine.store_restricted_result() IS 'BEFORE UPDATE of a restricted run''s result: the result goes to automation_run_payloads, the row keeps a marker.';
 
 --
 -- Name: store_webhook_secret(uuid, text, interval); Type: FUNCTION; Schema: automations_engine; Owner: -
@@ -3798,6 +4168,7 @@ declare
   v_auto record;
   v_ok boolean;
   v_error text;
+  v_acting uuid;
   -- Set (transaction-local) by a run's own writes: {run_id, automation_id, step_index}.
   -- Shown in the payload for information only: enqueue() takes the chain's
   -- root and depth from that run's row (automations_engine.chain_admit).
@@ -3867,6 +4238,19 @@ begin
           using hint = 'Fix the filter; table-event filters support the changed shorthand and the JsonLogic operators listed in automations_engine.filter_check.';
         v_ok := false;
       end;
+    end if;
+    if v_ok then
+      -- A run carries the row (old and new): only when the automation's
+      -- acting member could read it (null: created by the service).
+      select a.acting_user_id into v_acting from public.automations a where a.id = v_auto.id;
+      if v_acting is not null
+         and not (automations_engine.member_can_select(tg_relid, v_new, v_acting)
+                  and automations_engine.member_can_select(tg_relid, v_old, v_acting)) then
+        raise warning 'automation % was not started by % on %.%: the member it acts as cannot read this row (row-level security), or is no longer an active member',
+          v_auto.id, tg_op, tg_table_schema, tg_table_name
+          using hint = 'An automation acts as the last member who changed it; runs carry only rows that member can select.';
+        v_ok := false;
+      end if;
     end if;
     if v_ok then
       -- Paused or deleted since it matched (a concurrent commit): skip it
@@ -4052,6 +4436,35 @@ $$;
 --
 
 COMMENT ON FUNCTION public.is_admin() IS 'True when the signed-in user is an owner or admin of their org.';
+
+--
+-- Name: may_read_restricted_run(uuid, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.may_read_restricted_run(p_org_id uuid, p_acting_user_id uuid) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  -- Who may read what a restricted run carries: the member it acted as, and
+  -- nobody else through the API (the service, e.g. the dashboard, reads all).
+  -- Not the org's admins as such: the data came from the database under the
+  -- acting member's rights, and a table may hide rows from admins that its
+  -- owner sees (`user_id = auth.uid()` policies); the randomized model check
+  -- (tests/security/rls_random_runs.test.ts) found exactly that leak when
+  -- admins could read every restricted run. An admin who needs a run's data
+  -- edits the automation (becoming its acting member) and runs it again.
+  -- SECURITY DEFINER so a policy can read users without recursing; in public
+  -- (not the engine schema) because policies run with the reader's privileges.
+  select p_org_id = (select public.get_user_org_id())
+     and exists (select 1 from public.users u
+                  where u.id = p_acting_user_id and u.auth_id = (select auth.uid()))
+$$;
+
+--
+-- Name: FUNCTION may_read_restricted_run(p_org_id uuid, p_acting_user_id uuid); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.may_read_restricted_run(p_org_id uuid, p_acting_user_id uuid) IS 'True for the run''s acting member (while an active member of the org): the only API reader of a restricted run''s payload, result and steps.';
 
 --
 -- Name: prevent_org_id_change(); Type: FUNCTION; Schema: public; Owner: -
@@ -4331,6 +4744,7 @@ CREATE TABLE automations_engine.custom_action_types (
     action_type text NOT NULL,
     config_schema jsonb,
     description text,
+    writes_database boolean DEFAULT false NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT custom_action_types_name CHECK ((action_type ~ '^([A-Za-z_][A-Za-z0-9_.:-]{0,62}|\*)$'::text)),
     CONSTRAINT custom_action_types_schema CHECK (((config_schema IS NULL) OR (jsonb_typeof(config_schema) = 'object'::text)))
@@ -4470,6 +4884,23 @@ CREATE TABLE public.automation_chain_refusals (
 COMMENT ON TABLE public.automation_chain_refusals IS 'Runs a chain wanted to start past its budget or depth, per root run (written by the table-event trigger and the HTTP handlers).';
 
 --
+-- Name: automation_run_payloads; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.automation_run_payloads (
+    run_id uuid NOT NULL,
+    org_id uuid NOT NULL,
+    payload jsonb DEFAULT '{}'::jsonb NOT NULL,
+    result jsonb
+);
+
+--
+-- Name: TABLE automation_run_payloads; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.automation_run_payloads IS 'Trigger payload and result of restricted runs (automation_runs.restricted); readable by the run''s acting member (and the service).';
+
+--
 -- Name: automation_run_steps; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -4525,6 +4956,8 @@ CREATE TABLE public.automation_runs (
     claim_token uuid,
     root_run_id uuid,
     chain_depth integer DEFAULT 0 NOT NULL,
+    acting_user_id uuid,
+    restricted boolean DEFAULT false NOT NULL,
     CONSTRAINT automation_runs_chain_depth_range CHECK ((chain_depth >= 0)),
     CONSTRAINT automation_runs_idempotency_key_length CHECK ((length(idempotency_key) <= 255))
 )
@@ -4601,6 +5034,18 @@ COMMENT ON COLUMN public.automation_runs.root_run_id IS 'The first run of this r
 --
 
 COMMENT ON COLUMN public.automation_runs.chain_depth IS 'How many runs led to this one (0 for a root). Set by the engine from the causing run: its chain_depth + 1.';
+
+--
+-- Name: COLUMN automation_runs.acting_user_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.automation_runs.acting_user_id IS 'Who the run acts as (the automation''s acting member when the run was created; null = the service). No foreign key on purpose: a deleted user must fail the run, not turn it into a service run.';
+
+--
+-- Name: COLUMN automation_runs.restricted; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.automation_runs.restricted IS 'True when the run''s data came from the database under someone''s rights (table events, or a snapshot with a database action): its trigger_payload and result are redacted here and kept in automation_run_payloads, and its steps are readable by its acting member only.';
 
 --
 -- Name: automation_settings; Type: TABLE; Schema: public; Owner: -
@@ -4713,6 +5158,7 @@ CREATE TABLE public.automations (
     max_attempts integer DEFAULT 3 NOT NULL,
     retry_backoff_seconds integer DEFAULT 10 NOT NULL,
     current_version_id uuid,
+    acting_user_id uuid,
     CONSTRAINT automations_max_attempts_range CHECK (((max_attempts >= 1) AND (max_attempts <= 25))),
     CONSTRAINT automations_retry_backoff_range CHECK (((retry_backoff_seconds >= 1) AND (retry_backoff_seconds <= 3600)))
 );
@@ -4752,6 +5198,12 @@ COMMENT ON COLUMN public.automations.retry_backoff_seconds IS 'First retry delay
 --
 
 COMMENT ON COLUMN public.automations.current_version_id IS 'Snapshot new runs execute; maintained by triggers on automation_actions.';
+
+--
+-- Name: COLUMN automations.acting_user_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.automations.acting_user_id IS 'The member whose rights the automation''s database actions run under: the last member who inserted it or changed its trigger_type, trigger_config, status or actions. Maintained by the database (not client-writable); null = created by the service, whose database actions run as the service. Deleting that user pauses the automation.';
 
 --
 -- Name: memberships; Type: TABLE; Schema: public; Owner: -
@@ -4861,6 +5313,13 @@ ALTER TABLE ONLY public.automation_actions
 
 ALTER TABLE ONLY public.automation_chain_refusals
     ADD CONSTRAINT automation_chain_refusals_pkey PRIMARY KEY (root_run_id);
+
+--
+-- Name: automation_run_payloads automation_run_payloads_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.automation_run_payloads
+    ADD CONSTRAINT automation_run_payloads_pkey PRIMARY KEY (run_id);
 
 --
 -- Name: automation_run_steps automation_run_steps_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -4985,6 +5444,12 @@ CREATE INDEX automation_actions_org_id_idx ON public.automation_actions USING bt
 CREATE INDEX automation_chain_refusals_org_idx ON public.automation_chain_refusals USING btree (org_id, last_refused_at DESC);
 
 --
+-- Name: automation_run_payloads_org_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX automation_run_payloads_org_idx ON public.automation_run_payloads USING btree (org_id);
+
+--
 -- Name: automation_run_steps_org_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -5061,6 +5526,12 @@ COMMENT ON INDEX public.automation_runs_version_id_idx IS 'Retention: whether an
 --
 
 CREATE INDEX automation_versions_automation_idx ON public.automation_versions USING btree (automation_id, created_at DESC);
+
+--
+-- Name: automations_acting_user_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX automations_acting_user_id_idx ON public.automations USING btree (acting_user_id);
 
 --
 -- Name: automations_active_trigger_idx; Type: INDEX; Schema: public; Owner: -
@@ -5183,6 +5654,12 @@ CREATE TRIGGER automation_actions_step_limit AFTER INSERT ON public.automation_a
 CREATE TRIGGER automation_runs_fill_defaults BEFORE INSERT ON public.automation_runs FOR EACH ROW EXECUTE FUNCTION automations_engine.fill_run_defaults();
 
 --
+-- Name: automation_runs automation_runs_mark_restricted; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER automation_runs_mark_restricted BEFORE INSERT ON public.automation_runs FOR EACH ROW EXECUTE FUNCTION automations_engine.mark_restricted_run();
+
+--
 -- Name: automation_runs automation_runs_org_id_immutable; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -5193,6 +5670,18 @@ CREATE TRIGGER automation_runs_org_id_immutable BEFORE UPDATE OF org_id ON publi
 --
 
 CREATE TRIGGER automation_runs_set_updated_at BEFORE UPDATE ON public.automation_runs FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+
+--
+-- Name: automation_runs automation_runs_store_restricted_payload; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER automation_runs_store_restricted_payload AFTER INSERT ON public.automation_runs FOR EACH ROW WHEN (new.restricted) EXECUTE FUNCTION automations_engine.store_restricted_payload();
+
+--
+-- Name: automation_runs automation_runs_store_restricted_result; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER automation_runs_store_restricted_result BEFORE UPDATE OF result ON public.automation_runs FOR EACH ROW WHEN ((new.restricted AND (new.result IS NOT NULL) AND (new.result IS DISTINCT FROM old.result))) EXECUTE FUNCTION automations_engine.store_restricted_result();
 
 --
 -- Name: automation_settings automation_settings_set_updated_at; Type: TRIGGER; Schema: public; Owner: -
@@ -5229,6 +5718,12 @@ CREATE TRIGGER automations_org_id_immutable BEFORE UPDATE OF org_id ON public.au
 --
 
 CREATE TRIGGER automations_org_limit AFTER INSERT ON public.automations REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION automations_engine.check_automation_limit();
+
+--
+-- Name: automations automations_set_acting_user; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER automations_set_acting_user BEFORE INSERT OR UPDATE OF trigger_type, trigger_config, status, acting_user_id ON public.automations FOR EACH ROW EXECUTE FUNCTION automations_engine.set_acting_user();
 
 --
 -- Name: automations automations_set_updated_at; Type: TRIGGER; Schema: public; Owner: -
@@ -5310,6 +5805,20 @@ ALTER TABLE ONLY public.automation_chain_refusals
     ADD CONSTRAINT automation_chain_refusals_root_run_id_fkey FOREIGN KEY (root_run_id) REFERENCES public.automation_runs(id) ON DELETE CASCADE;
 
 --
+-- Name: automation_run_payloads automation_run_payloads_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.automation_run_payloads
+    ADD CONSTRAINT automation_run_payloads_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: automation_run_payloads automation_run_payloads_run_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.automation_run_payloads
+    ADD CONSTRAINT automation_run_payloads_run_id_fkey FOREIGN KEY (run_id) REFERENCES public.automation_runs(id) ON DELETE CASCADE;
+
+--
 -- Name: automation_run_steps automation_run_steps_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -5371,6 +5880,13 @@ ALTER TABLE ONLY public.automation_versions
 
 ALTER TABLE ONLY public.automation_versions
     ADD CONSTRAINT automation_versions_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: automations automations_acting_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.automations
+    ADD CONSTRAINT automations_acting_user_id_fkey FOREIGN KEY (acting_user_id) REFERENCES public.users(id) ON DELETE SET NULL;
 
 --
 -- Name: automations automations_creator_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -5590,7 +6106,9 @@ CREATE POLICY "Org members can view automations" ON public.automations FOR SELEC
 -- Name: automation_run_steps Org members can view run steps; Type: POLICY; Schema: public; Owner: -
 --
 
-CREATE POLICY "Org members can view run steps" ON public.automation_run_steps FOR SELECT TO authenticated USING ((org_id = ( SELECT public.get_user_org_id() AS get_user_org_id)));
+CREATE POLICY "Org members can view run steps" ON public.automation_run_steps FOR SELECT TO authenticated USING (((org_id = ( SELECT public.get_user_org_id() AS get_user_org_id)) AND (EXISTS ( SELECT 1
+   FROM public.automation_runs r
+  WHERE ((r.id = automation_run_steps.run_id) AND ((NOT r.restricted) OR public.may_read_restricted_run(r.org_id, r.acting_user_id)))))));
 
 --
 -- Name: automation_settings Org members can view their automation settings; Type: POLICY; Schema: public; Owner: -
@@ -5603,6 +6121,14 @@ CREATE POLICY "Org members can view their automation settings" ON public.automat
 --
 
 CREATE POLICY "Org members can view their org's chain refusals" ON public.automation_chain_refusals FOR SELECT TO authenticated USING ((org_id = ( SELECT public.get_user_org_id() AS get_user_org_id)));
+
+--
+-- Name: automation_run_payloads The acting member can view restricted payloads; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "The acting member can view restricted payloads" ON public.automation_run_payloads FOR SELECT TO authenticated USING ((EXISTS ( SELECT 1
+   FROM public.automation_runs r
+  WHERE ((r.id = automation_run_payloads.run_id) AND public.may_read_restricted_run(r.org_id, r.acting_user_id)))));
 
 --
 -- Name: users Users can update their own profile, admins any in their org; Type: POLICY; Schema: public; Owner: -
@@ -5621,6 +6147,12 @@ ALTER TABLE public.automation_actions ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.automation_chain_refusals ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: automation_run_payloads; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.automation_run_payloads ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: automation_run_steps; Type: ROW SECURITY; Schema: public; Owner: -
@@ -5685,6 +6217,13 @@ GRANT USAGE ON SCHEMA public TO authenticated;
 GRANT USAGE ON SCHEMA public TO service_role;
 
 --
+-- Name: FUNCTION acting_member_can_read_event(p_automation_id uuid, p_payload jsonb); Type: ACL; Schema: automations_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION automations_engine.acting_member_can_read_event(p_automation_id uuid, p_payload jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION automations_engine.acting_member_can_read_event(p_automation_id uuid, p_payload jsonb) TO service_role;
+
+--
 -- Name: FUNCTION action_config_problems(p_spec jsonb, p_config jsonb); Type: ACL; Schema: automations_engine; Owner: -
 --
 
@@ -5729,6 +6268,13 @@ REVOKE ALL ON FUNCTION automations_engine.call_function(p_function text, p_body 
 
 REVOKE ALL ON FUNCTION automations_engine.caller_is_service() FROM PUBLIC;
 GRANT ALL ON FUNCTION automations_engine.caller_is_service() TO service_role;
+
+--
+-- Name: FUNCTION calling_member(p_org_id uuid); Type: ACL; Schema: automations_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION automations_engine.calling_member(p_org_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION automations_engine.calling_member(p_org_id uuid) TO service_role;
 
 --
 -- Name: FUNCTION chain_admit(p_org_id uuid, p_automation_id uuid, OUT root_run_id uuid, OUT chain_depth integer); Type: ACL; Schema: automations_engine; Owner: -
@@ -5953,6 +6499,13 @@ REVOKE ALL ON FUNCTION automations_engine.install_retention_cron(p_schedule text
 GRANT ALL ON FUNCTION automations_engine.install_retention_cron(p_schedule text) TO service_role;
 
 --
+-- Name: FUNCTION is_database_action(p_action_type text); Type: ACL; Schema: automations_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION automations_engine.is_database_action(p_action_type text) FROM PUBLIC;
+GRANT ALL ON FUNCTION automations_engine.is_database_action(p_action_type text) TO service_role;
+
+--
 -- Name: FUNCTION js_trim(p_text text); Type: ACL; Schema: automations_engine; Owner: -
 --
 
@@ -5989,11 +6542,25 @@ REVOKE ALL ON FUNCTION automations_engine.jsonlogic_problems(p_node jsonb, p_at 
 REVOKE ALL ON FUNCTION automations_engine.kick_worker(p_min_interval interval) FROM PUBLIC;
 
 --
+-- Name: FUNCTION mark_restricted_run(); Type: ACL; Schema: automations_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION automations_engine.mark_restricted_run() FROM PUBLIC;
+GRANT ALL ON FUNCTION automations_engine.mark_restricted_run() TO service_role;
+
+--
 -- Name: FUNCTION match_event_automations(p_org_id uuid, p_schema text, p_table text, p_operation text, p_event text); Type: ACL; Schema: automations_engine; Owner: -
 --
 
 REVOKE ALL ON FUNCTION automations_engine.match_event_automations(p_org_id uuid, p_schema text, p_table text, p_operation text, p_event text) FROM PUBLIC;
 GRANT ALL ON FUNCTION automations_engine.match_event_automations(p_org_id uuid, p_schema text, p_table text, p_operation text, p_event text) TO service_role;
+
+--
+-- Name: FUNCTION member_can_select(p_table regclass, p_row jsonb, p_user_id uuid); Type: ACL; Schema: automations_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION automations_engine.member_can_select(p_table regclass, p_row jsonb, p_user_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION automations_engine.member_can_select(p_table regclass, p_row jsonb, p_user_id uuid) TO service_role;
 
 --
 -- Name: FUNCTION on_actions_changed(); Type: ACL; Schema: automations_engine; Owner: -
@@ -6024,6 +6591,13 @@ REVOKE ALL ON FUNCTION automations_engine.record_chain_refusal(p_org_id uuid, p_
 GRANT ALL ON FUNCTION automations_engine.record_chain_refusal(p_org_id uuid, p_root_run_id uuid, p_automation_id uuid, p_reason text) TO service_role;
 
 --
+-- Name: FUNCTION redaction_marker(p_payload jsonb); Type: ACL; Schema: automations_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION automations_engine.redaction_marker(p_payload jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION automations_engine.redaction_marker(p_payload jsonb) TO service_role;
+
+--
 -- Name: FUNCTION release_expired_leases(p_limit integer); Type: ACL; Schema: automations_engine; Owner: -
 --
 
@@ -6049,6 +6623,13 @@ REVOKE ALL ON FUNCTION automations_engine.require_org_access(p_org_id uuid, p_wh
 
 REVOKE ALL ON FUNCTION automations_engine.retry_delay(p_failed_attempts integer, p_base_seconds integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION automations_engine.retry_delay(p_failed_attempts integer, p_base_seconds integer) TO service_role;
+
+--
+-- Name: FUNCTION run_acting_member(p_run_id uuid); Type: ACL; Schema: automations_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION automations_engine.run_acting_member(p_run_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION automations_engine.run_acting_member(p_run_id uuid) TO service_role;
 
 --
 -- Name: FUNCTION run_cause(p_org_id uuid); Type: ACL; Schema: automations_engine; Owner: -
@@ -6079,6 +6660,13 @@ REVOKE ALL ON FUNCTION automations_engine.schedule_candidates() FROM PUBLIC;
 GRANT ALL ON FUNCTION automations_engine.schedule_candidates() TO service_role;
 
 --
+-- Name: FUNCTION set_acting_user(); Type: ACL; Schema: automations_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION automations_engine.set_acting_user() FROM PUBLIC;
+GRANT ALL ON FUNCTION automations_engine.set_acting_user() TO service_role;
+
+--
 -- Name: FUNCTION setting(p_org_id uuid, p_name text); Type: ACL; Schema: automations_engine; Owner: -
 --
 
@@ -6091,6 +6679,20 @@ GRANT ALL ON FUNCTION automations_engine.setting(p_org_id uuid, p_name text) TO 
 
 REVOKE ALL ON FUNCTION automations_engine.snapshot_actions(p_automation_ids uuid[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION automations_engine.snapshot_actions(p_automation_ids uuid[]) TO service_role;
+
+--
+-- Name: FUNCTION store_restricted_payload(); Type: ACL; Schema: automations_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION automations_engine.store_restricted_payload() FROM PUBLIC;
+GRANT ALL ON FUNCTION automations_engine.store_restricted_payload() TO service_role;
+
+--
+-- Name: FUNCTION store_restricted_result(); Type: ACL; Schema: automations_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION automations_engine.store_restricted_result() FROM PUBLIC;
+GRANT ALL ON FUNCTION automations_engine.store_restricted_result() TO service_role;
 
 --
 -- Name: FUNCTION store_webhook_secret(p_automation_id uuid, p_secret text, p_grace interval); Type: ACL; Schema: automations_engine; Owner: -
@@ -6208,6 +6810,14 @@ GRANT ALL ON FUNCTION public.is_admin() TO authenticated;
 GRANT ALL ON FUNCTION public.is_admin() TO service_role;
 
 --
+-- Name: FUNCTION may_read_restricted_run(p_org_id uuid, p_acting_user_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.may_read_restricted_run(p_org_id uuid, p_acting_user_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.may_read_restricted_run(p_org_id uuid, p_acting_user_id uuid) TO authenticated;
+GRANT ALL ON FUNCTION public.may_read_restricted_run(p_org_id uuid, p_acting_user_id uuid) TO service_role;
+
+--
 -- Name: FUNCTION prevent_org_id_change(); Type: ACL; Schema: public; Owner: -
 --
 
@@ -6297,6 +6907,13 @@ GRANT ALL ON TABLE public.automation_actions TO service_role;
 
 GRANT ALL ON TABLE public.automation_chain_refusals TO service_role;
 GRANT SELECT ON TABLE public.automation_chain_refusals TO authenticated;
+
+--
+-- Name: TABLE automation_run_payloads; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT ALL ON TABLE public.automation_run_payloads TO service_role;
+GRANT SELECT ON TABLE public.automation_run_payloads TO authenticated;
 
 --
 -- Name: TABLE automation_run_steps; Type: ACL; Schema: public; Owner: -

@@ -7,6 +7,9 @@
 // A retried step must not create a second task (the worker may die after the
 // insert and before the step is recorded), so the step's idempotency key is
 // stored in metadata.automation and looked up before inserting.
+//
+// The insert runs as the automation's acting member under RLS (ctx.asMember
+// through withRunCause): a member who may not insert tasks fails the step.
 import { withRunCause } from "./run_cause.ts";
 import { z } from "zod";
 import { publicTable, type TableInfo } from "./catalog.ts";

@@ -9,7 +9,9 @@ import type { ActionContext } from "../engine/action_contract.ts";
 
 export function withRunCause<T>(ctx: ActionContext, fn: (db: Db) => Promise<T>): Promise<T> {
   const cause = { run_id: ctx.runId, automation_id: ctx.automationId, step_index: ctx.stepIndex };
-  return ctx.db.transaction(async (tx) => {
+  // As the acting member (under RLS) when the engine provides it.
+  const inTx = ctx.asMember ?? ((f: (tx: Db) => Promise<T>) => ctx.db.transaction(f));
+  return inTx(async (tx) => {
     await tx.query("select set_config('automations.caused_by', $1, true)", [JSON.stringify(cause)]);
     return fn(tx);
   });

@@ -1,6 +1,8 @@
 // update_field: set one column of one row of an org-scoped table in schema
-// public, only for the run's org. It runs on the service connection, which
-// bypasses RLS, so the checks here are the whole guard:
+// public, only for the run's org. The write runs as the automation's acting
+// member under RLS (ctx.asMember through withRunCause), so the table's own
+// policies decide; catalog lookups use the service connection, and these
+// checks stay as a second guard:
 // - table and column names are looked up in the catalog by value and only
 //   catalog-returned names are quoted into SQL; the value is a bound parameter;
 // - identity and automation tables are off limits, and so are the columns
@@ -150,7 +152,18 @@ export const updateFieldAction: ActionDefinition<UpdateFieldConfig> = {
         [field, json, id, ctx.orgId],
       ));
       const row = rows[0];
-      if (!row) fail("not_found", `row ${id} not found in ${table} for this organization`);
+      if (!row) {
+        // Not found as the acting member: does the row exist at all? Then RLS refused it.
+        const exists = await ctx.db.query(
+          `select 1 from public.${T} t
+            where t.id = (jsonb_populate_record(null::public.${T}, jsonb_build_object('id', $1::text))).id and t.org_id = $2`,
+          [id, ctx.orgId],
+        );
+        if (exists.length > 0) {
+          fail("forbidden_by_rls", `the member this automation acts as may not update row ${id} of public.${table} (row-level security)`);
+        }
+        fail("not_found", `row ${id} not found in ${table} for this organization`);
+      }
       ctx.logger.debug("update_field", { table, field, id, runId: ctx.runId });
       return { output: { table, id, field, value: row.value, previous: row.previous } };
     } catch (e) {

@@ -10,8 +10,19 @@ import type { Logger } from "../logger.ts";
 import type { Settings } from "../settings.ts";
 
 export interface ActionContext {
-  /** Service connection (bypasses RLS): every query MUST be scoped to orgId. */
+  /** Service connection (bypasses RLS): every query MUST be scoped to orgId. Catalog lookups only for data. */
   db: Db;
+  /**
+   * Runs fn in a transaction as the automation's acting member, under RLS
+   * (`set local role authenticated` + their JWT claims), or as the service
+   * when the automation was created by the service. The member is looked up
+   * at each call: one who is no longer an active member fails the step
+   * (permanent ActionError), and so does an RLS refusal (42501). Every action
+   * that reads or writes app tables must use it (and register its type with
+   * writes_database in automations_engine.custom_action_types). The engine
+   * always sets it; absent only in contexts built by hand (tests).
+   */
+  asMember?: <T>(fn: (db: Db) => Promise<T>) => Promise<T>;
   orgId: string;
   automationId: string;
   runId: string;

@@ -9,6 +9,7 @@ import type { Logger } from "../logger.ts";
 import type { Settings } from "../settings.ts";
 import { ActionError, type ActionDefinition } from "./action_contract.ts";
 import { ConditionError, evaluateCondition } from "./expressions/conditions.ts";
+import { asActingMember } from "./act_as_member.ts";
 import { addStep, buildRunContext, describeStep, type RunContext } from "./run_context.ts";
 import { extendLease } from "./sql/leases.ts";
 import { saveProgress, type Progress } from "./sql/save_progress.ts";
@@ -204,6 +205,7 @@ async function runStep(
   try {
     const res = await def.execute(parsed.data, {
       db: deps.db,
+      asMember: (fn) => asActingMember(deps.db, run.id, fn),
       orgId: run.org_id,
       automationId: run.automation_id,
       runId: run.id,

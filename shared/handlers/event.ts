@@ -110,6 +110,15 @@ async function enqueueAll(db: Db, ids: string[], event: IncomingEvent, skipped: 
     await setRunCause(tx, cause);
     const runs: EventRun[] = [];
     for (const automationId of ids) {
+      // A run carries the row only when the automation's acting member could read it (docs/engine.md, "Rights").
+      const [read] = await tx.query<{ ok: boolean }>(
+        "select automations_engine.acting_member_can_read_event($1, $2::jsonb) as ok",
+        [automationId, JSON.stringify(payload)],
+      );
+      if (!read!.ok) {
+        skipped.push({ automation_id: automationId, reason: "the member this automation acts as cannot read this row (row-level security)" });
+        continue;
+      }
       try {
         const r = await tx.transaction((sp) => enqueueRun(sp, { automationId, triggerType: "event", payload, idempotencyKey }));
         runs.push({ automation_id: automationId, run_id: r.runId, duplicate: !r.created });

@@ -179,9 +179,86 @@ comment on table public.automation_run_steps is
   'Step history of each run; written by the engine as each step ends. A completed step is never executed again.';
 create index automation_run_steps_org_idx on public.automation_run_steps (org_id);
 
+-- -----------------------------------------------------------------------------
+-- Who an automation acts as, and what a run may carry (docs/engine.md,
+-- "An automation gives no one more than RLS already gives them").
+-- -----------------------------------------------------------------------------
+alter table public.automations
+  add column acting_user_id uuid references public.users (id) on delete set null;
+comment on column public.automations.acting_user_id is
+  'The member whose rights the automation''s database actions run under: the last member who inserted it or changed its '
+  'trigger_type, trigger_config, status or actions. Maintained by the database (not client-writable); null = created by the '
+  'service, whose database actions run as the service. Deleting that user pauses the automation.';
+create index automations_acting_user_id_idx on public.automations (acting_user_id);
+
+alter table public.automation_runs
+  add column acting_user_id uuid,
+  add column restricted boolean not null default false;
+comment on column public.automation_runs.acting_user_id is
+  'Who the run acts as (the automation''s acting member when the run was created; null = the service). No foreign key on '
+  'purpose: a deleted user must fail the run, not turn it into a service run.';
+comment on column public.automation_runs.restricted is
+  'True when the run''s data came from the database under someone''s rights (table events, or a snapshot with a database action): '
+  'its trigger_payload and result are redacted here and kept in automation_run_payloads, and its steps are readable by '
+  'its acting member only.';
+
+-- The full payload and result of restricted runs: the run's acting member may
+-- read them, other members see only the redaction marker.
+create table public.automation_run_payloads (
+  run_id uuid primary key references public.automation_runs (id) on delete cascade,
+  org_id uuid not null references public.organizations (id) on delete cascade,
+  payload jsonb not null default '{}'::jsonb,
+  result jsonb
+);
+comment on table public.automation_run_payloads is
+  'Trigger payload and result of restricted runs (automation_runs.restricted); readable by the run''s acting member (and the service).';
+create index automation_run_payloads_org_idx on public.automation_run_payloads (org_id);
+alter table public.automation_run_payloads enable row level security;
+revoke all on public.automation_run_payloads from anon, authenticated;
+grant select on public.automation_run_payloads to authenticated;
+
+create or replace function public.may_read_restricted_run(p_org_id uuid, p_acting_user_id uuid)
+returns boolean
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  -- Who may read what a restricted run carries: the member it acted as, and
+  -- nobody else through the API (the service, e.g. the dashboard, reads all).
+  -- Not the org's admins as such: the data came from the database under the
+  -- acting member's rights, and a table may hide rows from admins that its
+  -- owner sees (`user_id = auth.uid()` policies); the randomized model check
+  -- (tests/security/rls_random_runs.test.ts) found exactly that leak when
+  -- admins could read every restricted run. An admin who needs a run's data
+  -- edits the automation (becoming its acting member) and runs it again.
+  -- SECURITY DEFINER so a policy can read users without recursing; in public
+  -- (not the engine schema) because policies run with the reader's privileges.
+  select p_org_id = (select public.get_user_org_id())
+     and exists (select 1 from public.users u
+                  where u.id = p_acting_user_id and u.auth_id = (select auth.uid()))
+$$;
+comment on function public.may_read_restricted_run(uuid, uuid) is
+  'True for the run''s acting member (while an active member of the org): the only API reader of a restricted run''s payload, result and steps.';
+revoke all on function public.may_read_restricted_run(uuid, uuid) from public, anon;
+grant execute on function public.may_read_restricted_run(uuid, uuid) to authenticated;
+
+create policy "The acting member can view restricted payloads" on public.automation_run_payloads
+  for select to authenticated
+  using (exists (select 1 from public.automation_runs r
+                  where r.id = run_id
+                    and public.may_read_restricted_run(r.org_id, r.acting_user_id)));
+
 alter table public.automation_run_steps enable row level security;
+-- A restricted run's step inputs and outputs are its data: its acting member
+-- only. Other runs' steps: every member of the org.
 create policy "Org members can view run steps" on public.automation_run_steps
-  for select to authenticated using (org_id = (select public.get_user_org_id()));
+  for select to authenticated
+  using (org_id = (select public.get_user_org_id())
+         and exists (select 1 from public.automation_runs r
+                      where r.id = run_id
+                        and (not r.restricted
+                             or public.may_read_restricted_run(r.org_id, r.acting_user_id))));
 -- Only steps of finished runs: deleting a live run's steps would make its
 -- completed steps run again.
 create policy "Org admins can delete steps of finished runs" on public.automation_run_steps

@@ -16,6 +16,80 @@
 -- =============================================================================
 
 -- -----------------------------------------------------------------------------
+-- Who an automation acts as (automations.acting_user_id).
+-- -----------------------------------------------------------------------------
+create or replace function automations_engine.calling_member(p_org_id uuid)
+returns uuid
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+  v_user uuid;
+begin
+  -- The public.users row, in p_org_id, of a member calling with a JWT (role
+  -- authenticated and a sub); null for the service (a direct connection,
+  -- service_role), whose edits leave an automation's acting member unchanged.
+  -- The `role` setting still names the API role inside SECURITY DEFINER
+  -- functions (create_automation, replace_automation_actions), so edits made
+  -- through them count as the member's too.
+  if current_setting('role', true) is distinct from 'authenticated' or (select auth.uid()) is null then
+    return null;
+  end if;
+  select u.id into v_user from public.users u where u.auth_id = (select auth.uid()) and u.org_id = p_org_id;
+  if v_user is null then
+    -- RLS already refuses such a write; never let it fall back to "the service".
+    raise exception 'the signed-in user is not a member of organization %', p_org_id using errcode = '42501';
+  end if;
+  return v_user;
+end;
+$$;
+comment on function automations_engine.calling_member(uuid) is
+  'The users.id (in the given org) of the member calling with a JWT; null when the caller is the service.';
+
+create or replace function automations_engine.set_acting_user()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_member uuid := automations_engine.calling_member(new.org_id);
+begin
+  -- An automation acts as the last member who inserted it or changed what
+  -- starts it or whether it runs (its actions: snapshot_actions). Not its
+  -- creator: a guest's edit of an admin's automation must not keep the
+  -- admin's rights. The service's edits leave it alone (it may set it).
+  -- SECURITY DEFINER: members' writes fire it, and the engine schema is not theirs.
+  if v_member is not null then
+    if tg_op = 'INSERT'
+       or new.trigger_type is distinct from old.trigger_type
+       or new.trigger_config is distinct from old.trigger_config
+       or new.status is distinct from old.status then
+      new.acting_user_id := v_member;
+    end if;
+    -- Otherwise unchanged, or set by snapshot_actions (members themselves
+    -- cannot write the column: it is outside their column grants).
+  elsif tg_op = 'UPDATE' and old.acting_user_id is not null and new.acting_user_id is null
+        and pg_trigger_depth() > 1 and new.status <> 'archived' then
+    -- The acting member's users row was deleted (the foreign key's SET NULL,
+    -- one trigger level down). Null would mean "runs as the service": pause
+    -- instead, until a member edits it (and so becomes its acting member).
+    new.status := 'paused';
+  end if;
+  return new;
+end;
+$$;
+comment on function automations_engine.set_acting_user() is
+  'BEFORE INSERT/UPDATE on automations: a member''s insert or change of trigger_type, trigger_config or status makes them the acting member; '
+  'deleting the acting member''s user pauses the automation.';
+
+create trigger automations_set_acting_user
+  before insert or update of trigger_type, trigger_config, status, acting_user_id on public.automations
+  for each row execute function automations_engine.set_acting_user();
+
+-- -----------------------------------------------------------------------------
 -- Snapshots: rebuilt whenever an automation's actions change.
 -- -----------------------------------------------------------------------------
 create or replace function automations_engine.snapshot_actions(p_automation_ids uuid[])
@@ -50,8 +124,11 @@ begin
      where a.id = any (p_automation_ids)
     returning id, automation_id
   )
+  -- A member's change of the actions makes them the acting member (see
+  -- set_acting_user); the service's leaves it unchanged.
   update public.automations a
-     set current_version_id = snap.id
+     set current_version_id = snap.id,
+         acting_user_id = coalesce(automations_engine.calling_member(a.org_id), a.acting_user_id)
     from snap
    where a.id = snap.automation_id;
 end;
@@ -277,13 +354,17 @@ begin
                 limit p_limit
                   for update skip locked))
       returning r.id, r.org_id, r.automation_id, r.attempt, r.trigger_type, r.trigger_payload, r.trigger_headers,
-                r.version_id, r.created_at, r.started_at, r.lease_expires_at, r.run_at
+                r.version_id, r.created_at, r.started_at, r.lease_expires_at, r.run_at, r.restricted
     )
-    select c.id, c.org_id, c.automation_id, a.name, c.attempt, c.trigger_type, c.trigger_payload, c.trigger_headers,
+    -- A restricted run's real payload is in automation_run_payloads (its row
+    -- holds a redaction marker); the join is skipped for the others.
+    select c.id, c.org_id, c.automation_id, a.name, c.attempt, c.trigger_type,
+           coalesce(p.payload, c.trigger_payload), c.trigger_headers,
            coalesce(v.actions, '[]'::jsonb), c.created_at, c.started_at, c.lease_expires_at, v_token
       from claimed c
       join public.automations a on a.id = c.automation_id
       left join public.automation_versions v on v.id = c.version_id
+      left join public.automation_run_payloads p on c.restricted and p.run_id = c.id
      order by c.run_at, c.id;
 end;
 $$;
@@ -653,6 +734,148 @@ comment on function automations_engine.fill_run_defaults() is
 create trigger automation_runs_fill_defaults
   before insert on public.automation_runs
   for each row execute function automations_engine.fill_run_defaults();
+
+-- -----------------------------------------------------------------------------
+-- Restricted runs: who a run acts as, and where its data is kept.
+-- -----------------------------------------------------------------------------
+create or replace function automations_engine.is_database_action(p_action_type text)
+returns boolean
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  -- Actions that read or write app tables under the acting member's rights:
+  -- the built-in update_field and create_task, and custom types registered
+  -- with writes_database (plpgsql: that table is created by a later migration).
+  return p_action_type in ('update_field', 'create_task')
+      or exists (select 1 from automations_engine.custom_action_types c
+                  where c.action_type = p_action_type and c.writes_database);
+end;
+$$;
+comment on function automations_engine.is_database_action(text) is
+  'True for action types that run SQL as the acting member: update_field, create_task, custom types with writes_database.';
+
+create or replace function automations_engine.mark_restricted_run()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  -- Every run records who it acts as (the automation's acting member now; the
+  -- engine checks at each database step that they are still an active
+  -- member). A run is restricted when its data comes from the database under
+  -- someone's rights: a table event (the row; from the SQL trigger or a
+  -- Database Webhook), or a snapshot with a database
+  -- action (what the steps read and return). Set for every insert path
+  -- (enqueue, webhook batches, clients' own inserts); neither is client-writable.
+  -- SECURITY DEFINER: clients' inserts fire it too.
+  select a.acting_user_id into new.acting_user_id from public.automations a where a.id = new.automation_id;
+  -- Application events ({event, id, payload}) are posted by the service, not
+  -- read from a table, so only table events ({table, record, ...}) count.
+  new.restricted := coalesce(new.trigger_type = 'event' and new.trigger_payload ? 'table', false)
+    or exists (select 1 from public.automation_versions v, jsonb_array_elements(v.actions) x
+                where v.id = new.version_id and automations_engine.is_database_action(x ->> 'action_type'));
+  return new;
+end;
+$$;
+comment on function automations_engine.mark_restricted_run() is
+  'BEFORE INSERT on automation_runs (after fill_defaults): sets acting_user_id and restricted.';
+
+create trigger automation_runs_mark_restricted
+  before insert on public.automation_runs
+  for each row execute function automations_engine.mark_restricted_run();
+
+create or replace function automations_engine.redaction_marker(p_payload jsonb)
+returns jsonb
+language sql
+immutable
+set search_path = ''
+as $$
+  -- What members see in a restricted run's trigger_payload: the kind of event,
+  -- never a row value.
+  select jsonb_strip_nulls(jsonb_build_object(
+    'redacted', true,
+    'reason', 'this run carries data read under its acting member''s rights; only that member (and the service) reads it, in automation_run_payloads',
+    'type', case when jsonb_typeof(p_payload -> 'type') = 'string' then p_payload -> 'type' end,
+    'table', case when jsonb_typeof(p_payload -> 'table') = 'string' then p_payload -> 'table' end,
+    'schema', case when jsonb_typeof(p_payload -> 'schema') = 'string' then p_payload -> 'schema' end))
+$$;
+comment on function automations_engine.redaction_marker(jsonb) is
+  'The trigger_payload a restricted run shows: {redacted, reason, type, table, schema}, no row values.';
+
+create or replace function automations_engine.store_restricted_payload()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  -- AFTER, not BEFORE: an insert that loses its idempotency conflict must
+  -- leave no payload row. One extra (HOT) row version per restricted run.
+  -- SECURITY DEFINER: clients may not write automation_run_payloads themselves.
+  insert into public.automation_run_payloads (run_id, org_id, payload)
+  values (new.id, new.org_id, new.trigger_payload);
+  update public.automation_runs r
+     set trigger_payload = automations_engine.redaction_marker(new.trigger_payload)
+   where r.id = new.id;
+  return null;
+end;
+$$;
+comment on function automations_engine.store_restricted_payload() is
+  'AFTER INSERT on restricted runs: moves the trigger payload to automation_run_payloads and leaves the redaction marker.';
+
+create trigger automation_runs_store_restricted_payload
+  after insert on public.automation_runs
+  for each row when (new.restricted)
+  execute function automations_engine.store_restricted_payload();
+
+create or replace function automations_engine.store_restricted_result()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  -- The engine's result is {output: <last step output>, stopped?: {step,
+  -- reason}}: the output is step data, kept with the payload; members see
+  -- that there is a result and why a run stopped, not what it holds.
+  update public.automation_run_payloads p set result = new.result where p.run_id = new.id;
+  new.result := jsonb_strip_nulls(jsonb_build_object(
+    'redacted', true,
+    'reason', 'the result of a restricted run is in automation_run_payloads',
+    'stopped', new.result -> 'stopped'));
+  return new;
+end;
+$$;
+comment on function automations_engine.store_restricted_result() is
+  'BEFORE UPDATE of a restricted run''s result: the result goes to automation_run_payloads, the row keeps a marker.';
+
+create trigger automation_runs_store_restricted_result
+  before update of result on public.automation_runs
+  for each row when (new.restricted and new.result is not null and new.result is distinct from old.result)
+  execute function automations_engine.store_restricted_result();
+
+create or replace function automations_engine.run_acting_member(p_run_id uuid)
+returns table (acting_user_id uuid, auth_id uuid, email text, active boolean, automation_name text)
+language sql
+stable
+set search_path = ''
+as $$
+  -- Looked up before each database step (the role is taken at run time): a
+  -- member who left, was suspended or deactivated since the run was created
+  -- is no longer active, and the step fails.
+  select r.acting_user_id, u.auth_id, u.email,
+         coalesce(u.auth_id is not null and u.is_active and u.org_id = r.org_id and m.status = 'active', false),
+         a.name
+    from public.automation_runs r
+    join public.automations a on a.id = r.automation_id
+    left join public.users u on u.id = r.acting_user_id
+    left join public.memberships m on m.user_id = u.id and m.org_id = r.org_id
+   where r.id = p_run_id
+$$;
+comment on function automations_engine.run_acting_member(uuid) is
+  'Who a run acts as (null: the service) and whether they are still an active member of the run''s org.';
 
 -- Engine functions are for the service connection only.
 revoke all on all functions in schema automations_engine from public, anon, authenticated;

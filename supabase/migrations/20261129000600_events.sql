@@ -605,6 +605,122 @@ comment on function automations_engine.match_event_automations(uuid, text, text,
   'Active event automations of one org for a table event (schema, table, INSERT|UPDATE|DELETE) or an application event name; filters not applied.';
 
 -- -----------------------------------------------------------------------------
+-- Could the acting member SELECT this row? (table events carry only rows the
+-- automation's acting member can read)
+-- -----------------------------------------------------------------------------
+create or replace function automations_engine.member_can_select(p_table regclass, p_row jsonb, p_user_id uuid)
+returns boolean
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_member record;
+  v_rls boolean;
+  v_permissive text;
+  v_restrictive text;
+  v_ok boolean;
+  v_prev_claims text := coalesce(current_setting('request.jwt.claims', true), '');
+  v_prev_sub text := coalesce(current_setting('request.jwt.claim.sub', true), '');
+  v_prev_role text := coalesce(current_setting('request.jwt.claim.role', true), '');
+begin
+  -- The table-event trigger is SECURITY DEFINER and cannot SET ROLE, so it
+  -- asks the catalog what RLS would answer for role authenticated: the
+  -- table's SELECT (and ALL) policies that apply to authenticated,
+  -- permissive ones OR'ed, restrictive ones AND'ed, evaluated on the row
+  -- value with request.jwt.claims set to the member's (then restored).
+  -- No policy with RLS on: invisible. RLS off: visible when authenticated
+  -- holds the table's SELECT privilege (column grants alone are not enough:
+  -- the payload has every column). Known limit, documented in docs/engine.md:
+  -- subqueries inside a policy read other tables as the function's owner
+  -- (without those tables' RLS), and current_user is the owner.
+  if p_row is null then
+    return true;
+  end if;
+  select u.auth_id, u.email, coalesce(u.is_active and m.status = 'active', false) as active
+    into v_member
+    from public.users u
+    left join public.memberships m on m.user_id = u.id and m.org_id = u.org_id
+   where u.id = p_user_id;
+  if not found or v_member.auth_id is null or not v_member.active then
+    return false;
+  end if;
+  if not has_table_privilege('authenticated', p_table, 'SELECT') then
+    return false;
+  end if;
+  select c.relrowsecurity into v_rls from pg_catalog.pg_class c where c.oid = p_table;
+  if not v_rls then
+    return true;
+  end if;
+  select string_agg(format('(%s)', coalesce(pg_catalog.pg_get_expr(p.polqual, p.polrelid), 'false')), ' or ')
+           filter (where p.polpermissive),
+         string_agg(format('(%s)', coalesce(pg_catalog.pg_get_expr(p.polqual, p.polrelid), 'false')), ' and ')
+           filter (where not p.polpermissive)
+    into v_permissive, v_restrictive
+    from pg_catalog.pg_policy p
+   where p.polrelid = p_table
+     and p.polcmd in ('r', '*')
+     and (0::oid = any (p.polroles)
+          or exists (select 1 from unnest(p.polroles) as r(oid) where pg_catalog.pg_has_role('authenticated', r.oid, 'MEMBER')));
+  if v_permissive is null then
+    return false;
+  end if;
+
+  perform set_config('request.jwt.claims',
+                     jsonb_build_object('sub', v_member.auth_id, 'role', 'authenticated', 'email', v_member.email)::text, true),
+          set_config('request.jwt.claim.sub', v_member.auth_id::text, true),
+          set_config('request.jwt.claim.role', 'authenticated', true);
+  begin
+    -- Aliased as the table, so a policy that names its columns table.col reads the row.
+    execute format('select exists (select 1 from jsonb_populate_record(null::%s, $1) as %I where (%s) and (%s))',
+                   p_table, (select c.relname from pg_catalog.pg_class c where c.oid = p_table),
+                   v_permissive, coalesce(v_restrictive, 'true'))
+      into v_ok using p_row;
+  exception when others then
+    perform set_config('request.jwt.claims', v_prev_claims, true),
+            set_config('request.jwt.claim.sub', v_prev_sub, true),
+            set_config('request.jwt.claim.role', v_prev_role, true);
+    raise;
+  end;
+  perform set_config('request.jwt.claims', v_prev_claims, true),
+          set_config('request.jwt.claim.sub', v_prev_sub, true),
+          set_config('request.jwt.claim.role', v_prev_role, true);
+  return coalesce(v_ok, false);
+end;
+$$;
+comment on function automations_engine.member_can_select(regclass, jsonb, uuid) is
+  'Whether the member (users.id, active in their org) could SELECT the row value (to_jsonb of a row) of the table under its RLS policies '
+  'for role authenticated. Null row: true.';
+
+create or replace function automations_engine.acting_member_can_read_event(p_automation_id uuid, p_payload jsonb)
+returns boolean
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  v_acting uuid;
+  v_table regclass;
+begin
+  -- The same rule for table events that arrive over HTTP (Database Webhooks
+  -- posted to automations-event): the automation's acting member must be able
+  -- to read the record and the old record. Application events carry no row;
+  -- automations of the service have no acting member.
+  select a.acting_user_id into v_acting from public.automations a where a.id = p_automation_id;
+  if v_acting is null or not (p_payload ? 'table') then
+    return true;
+  end if;
+  v_table := to_regclass(format('%I.%I', coalesce(p_payload ->> 'schema', 'public'), p_payload ->> 'table'));
+  if v_table is null then
+    return false;  -- no such table here: nothing a member could have read
+  end if;
+  return automations_engine.member_can_select(v_table, nullif(p_payload -> 'record', 'null'::jsonb), v_acting)
+     and automations_engine.member_can_select(v_table, nullif(p_payload -> 'old_record', 'null'::jsonb), v_acting);
+end;
+$$;
+comment on function automations_engine.acting_member_can_read_event(uuid, jsonb) is
+  'For a table-event payload {schema, table, record, old_record}: whether the automation''s acting member could select both rows (true without an acting member).';
+
+-- -----------------------------------------------------------------------------
 -- The trigger app tables attach.
 -- -----------------------------------------------------------------------------
 create or replace function public.automations_table_event()
@@ -624,6 +740,7 @@ declare
   v_auto record;
   v_ok boolean;
   v_error text;
+  v_acting uuid;
   -- Set (transaction-local) by a run's own writes: {run_id, automation_id, step_index}.
   -- Shown in the payload for information only: enqueue() takes the chain's
   -- root and depth from that run's row (automations_engine.chain_admit).
@@ -693,6 +810,19 @@ begin
           using hint = 'Fix the filter; table-event filters support the changed shorthand and the JsonLogic operators listed in automations_engine.filter_check.';
         v_ok := false;
       end;
+    end if;
+    if v_ok then
+      -- A run carries the row (old and new): only when the automation's
+      -- acting member could read it (null: created by the service).
+      select a.acting_user_id into v_acting from public.automations a where a.id = v_auto.id;
+      if v_acting is not null
+         and not (automations_engine.member_can_select(tg_relid, v_new, v_acting)
+                  and automations_engine.member_can_select(tg_relid, v_old, v_acting)) then
+        raise warning 'automation % was not started by % on %.%: the member it acts as cannot read this row (row-level security), or is no longer an active member',
+          v_auto.id, tg_op, tg_table_schema, tg_table_name
+          using hint = 'An automation acts as the last member who changed it; runs carry only rows that member can select.';
+        v_ok := false;
+      end if;
     end if;
     if v_ok then
       -- Paused or deleted since it matched (a concurrent commit): skip it

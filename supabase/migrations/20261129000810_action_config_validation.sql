@@ -9,6 +9,8 @@
 -- format (null: any config):
 --   insert into automations_engine.custom_action_types (action_type, description)
 --   values ('send_sms', 'SMS through our provider');
+-- An action that reads or writes app tables is registered with
+-- writes_database = true: its runs are restricted (see automation_runs.restricted).
 -- A row '*' accepts every unregistered type without config checks; `npm test`
 -- registers it in its template database, whose tests use ad-hoc probe types.
 -- =============================================================================
@@ -19,6 +21,9 @@ create table automations_engine.custom_action_types (
   config_schema jsonb
     constraint custom_action_types_schema check (config_schema is null or jsonb_typeof(config_schema) = 'object'),
   description text,
+  -- The action runs SQL on app tables (through ActionContext.asMember): its
+  -- runs are restricted like update_field's (docs/engine.md).
+  writes_database boolean not null default false,
   created_at timestamptz not null default now()
 );
 comment on table automations_engine.custom_action_types is

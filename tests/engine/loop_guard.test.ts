@@ -59,8 +59,9 @@ describe("chains of runs", () => {
     await drainAll(t.db);
 
     const runs = await t.db.query<{ id: string; depth: number; root: string | null; caused_by_run: string | null; status: string }>(
-      `select id, chain_depth as depth, root_run_id as root, trigger_payload -> 'caused_by' ->> 'run_id' as caused_by_run, status
-         from automation_runs where automation_id = $1 order by chain_depth`,
+      // Table-event runs are restricted: their payload is in automation_run_payloads.
+      `select r.id, r.chain_depth as depth, r.root_run_id as root, p.payload -> 'caused_by' ->> 'run_id' as caused_by_run, r.status
+         from automation_runs r join automation_run_payloads p on p.run_id = r.id where r.automation_id = $1 order by r.chain_depth`,
       [id],
     );
     expect(runs.map((r) => r.depth)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);

@@ -2,6 +2,8 @@
 // operation) tuples, what PostgreSQL allows (acting exactly as PostgREST
 // does, inside a transaction that is always rolled back) must equal the
 // model below. A mismatch is a finding, never a reason to bend the model.
+// Part 2, what members learn through runs vs. what RLS lets them select:
+// rls_random_runs.test.ts.
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { asUser, type JwtClaims } from "../../shared/db/as_user.ts";

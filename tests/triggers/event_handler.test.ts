@@ -52,7 +52,10 @@ async function call(body: unknown, init: Parameters<typeof post>[1] = {}) {
 }
 
 const runCount = async () => (await t.db.query<{ n: number }>("select count(*)::int as n from public.automation_runs"))[0]!.n;
-const RUNS_SQL = "select id, trigger_type, trigger_payload, idempotency_key from public.automation_runs where automation_id = $1 order by created_at";
+// A table event's run is restricted: its payload is kept in automation_run_payloads (the row shows a marker).
+const RUNS_SQL = `select r.id, r.trigger_type, coalesce(p.payload, r.trigger_payload) as trigger_payload, r.idempotency_key
+                    from public.automation_runs r left join public.automation_run_payloads p on p.run_id = r.id
+                   where r.automation_id = $1 order by r.created_at`;
 const runsOf = (automationId: string) =>
   t.db.query<{ id: string; trigger_type: string; trigger_payload: any; idempotency_key: string | null }>(RUNS_SQL, [automationId]);
 
@@ -79,6 +82,8 @@ describe("automations-event", () => {
     expect(kicks).toBe(before + 1);
     const [run] = await runsOf(onUpdate);
     expect(run).toMatchObject({ trigger_type: "event", idempotency_key: null, trigger_payload: { type: "UPDATE", table: "deals", schema: "public", record, old_record } });
+    const [row] = await t.db.query<{ trigger_payload: unknown }>("select trigger_payload from automation_runs where id = $1", [run!.id]);
+    expect(row!.trigger_payload).toMatchObject({ redacted: true, type: "UPDATE", table: "deals" });
     // Not won: the filter says no. INSERT: the other automation.
     expect((await call({ type: "UPDATE", table: "deals", schema: "public", record: old_record, old_record })).body.matched).toBe(0);
     expect((await call({ type: "INSERT", table: "deals", schema: "public", record, old_record: null })).body.runs[0].automation_id).toBe(onInsert);

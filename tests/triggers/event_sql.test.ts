@@ -89,7 +89,10 @@ describe("automations_table_event()", () => {
     const auto = await event(t.db, org, { table: "deals" });
     const deal = await insertDeal(t.db, org, { status: "open", amount: 5 });
     await t.db.query("update public.deals set status = 'won' where id = $1", [deal]);
-    const sql = "select trigger_type, trigger_payload, version_id, status from public.automation_runs where automation_id = $1 order by created_at";
+    // Restricted runs: the payload is in automation_run_payloads.
+    const sql = `select r.trigger_type, p.payload as trigger_payload, r.version_id, r.status
+                   from public.automation_runs r join public.automation_run_payloads p on p.run_id = r.id
+                  where r.automation_id = $1 order by r.created_at`;
     const rows = await t.db.query<{ trigger_type: string; trigger_payload: any; version_id: string | null; status: string }>(sql, [auto]);
     const row = { id: deal, org_id: org, name: "Deal", status: "open", amount: 5 };
     expect(rows.map((r) => r.trigger_payload)).toEqual([
