@@ -75,6 +75,7 @@ export class Heartbeat {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.beating;
+    if (!this.id) return; // never started
     await workerStopped(this.opts.db, this.id).catch((e: unknown) =>
       this.opts.logger.warn("could not remove the worker's liveness row (it expires on its own)", { worker: this.id, error: String(e) }),
     );
