@@ -210,6 +210,8 @@ export class Worker {
           failures = 0;
           if (runs.length > 0) continue;
         }
+        // stop() may have come while we were in a query (no signal to call then).
+        if (this.stopping) break;
         await this.waitForSignal(this.opts.pollIntervalMs ?? 1000);
         if (this.room() > 0) this.mayHaveMore ||= !this.stopping;
       } catch (err) {
