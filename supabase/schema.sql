@@ -2820,25 +2820,40 @@ declare
   v_ids uuid[];
   v_starts timestamptz[];
 begin
-  -- A worker that stopped renewing is presumed dead: count it as a failed
-  -- attempt (so a run that kills every worker ends at the cap) and make the
-  -- run claimable again at once; completed steps are not repeated.
+  -- Runs go back to the queue when their worker is presumed dead, by either
+  -- rule, whichever comes first:
+  --   * its heartbeat row is older than its timeout (~10 s after a crash);
+  --   * the run's lease expired (a claimer without a heartbeat row, or a
+  --     live process stuck on this run without renewing it).
+  -- Either way it counts as a failed attempt (so a run that kills every
+  -- worker, e.g. by exhausting its memory, ends at the attempt cap instead of
+  -- looping) and the run is claimable again at once; completed steps are kept
+  -- and not repeated. Fencing is unchanged: the next claim gets attempt + 1
+  -- and a new claim token, so a worker that was only slow loses its writes.
+  -- The scan covers running runs only (partial index automation_runs_lease_idx):
+  -- at most the workers' total concurrency, whatever the history size.
   with expired as (
-    select r.id from public.automation_runs r
-     where r.status = 'running' and r.lease_expires_at < now()
+    select r.id, w.worker_id is not null as dead, w.timeout_seconds
+      from public.automation_runs r
+      left join automations_engine.workers w
+        on w.worker_id = r.locked_by
+       and w.heartbeat_at < now() - make_interval(secs => w.timeout_seconds)
+     where r.status = 'running'
+       and (r.lease_expires_at < now() or w.worker_id is not null)
      order by r.lease_expires_at
      limit p_limit
-     for update skip locked
+     for update of r skip locked
   )
   , released as (
   update public.automation_runs r
      set status = case when r.failed_attempts + 1 >= r.max_attempts then 'failed' else 'pending' end::public.run_status,
          failed_attempts = r.failed_attempts + 1,
          completed_at = case when r.failed_attempts + 1 >= r.max_attempts then now() end,
-         error_message = case when r.failed_attempts + 1 >= r.max_attempts
-           then format('the worker running attempt %s stopped responding (lease expired); gave up after %s attempts',
-                       r.attempt, r.failed_attempts + 1)
-           else format('the worker running attempt %s stopped responding (lease expired); retrying', r.attempt) end,
+         error_message = format('the worker running attempt %s stopped responding (%s); %s', r.attempt,
+           case when expired.dead then format('worker %s sent no heartbeat for %s s', r.locked_by, expired.timeout_seconds)
+                else 'lease expired' end,
+           case when r.failed_attempts + 1 >= r.max_attempts
+                then format('gave up after %s attempts', r.failed_attempts + 1) else 'retrying' end),
          run_at = now(),
          lease_expires_at = null,
          locked_by = null
@@ -2854,6 +2869,9 @@ begin
   if v_ids is not null then
     perform automations_engine.count_finished_runs(v_ids, v_starts);
   end if;
+  -- Retention of liveness rows: a dead worker's row stays a day (which
+  -- process died, when), then goes. Clean stops deleted theirs already.
+  delete from automations_engine.workers w where w.heartbeat_at < now() - interval '1 day';
   return v_n;
 end;
 $$;
@@ -2862,7 +2880,7 @@ $$;
 -- Name: FUNCTION release_expired_leases(p_limit integer); Type: COMMENT; Schema: automations_engine; Owner: -
 --
 
-COMMENT ON FUNCTION automations_engine.release_expired_leases(p_limit integer) IS 'Reaper: running runs whose lease expired go back to pending (or fail at the attempt cap).';
+COMMENT ON FUNCTION automations_engine.release_expired_leases(p_limit integer) IS 'Reaper: running runs whose worker is dead (no heartbeat within its timeout) or whose lease expired go back to pending (or fail at the attempt cap), counting a failed attempt; deletes liveness rows silent for a day.';
 
 --
 -- Name: release_run(uuid, integer, uuid); Type: FUNCTION; Schema: automations_engine; Owner: -
@@ -4150,6 +4168,83 @@ $$;
 COMMENT ON FUNCTION automations_engine.webhook_target(p_automation_id uuid) IS 'The active webhook automation, its trigger_config and its valid signing secrets (with rotated_at, the cache key, and when the previous secret expires); no row when unknown, inactive or without a secret.';
 
 --
+-- Name: worker_heartbeat(text, integer, text, text, integer); Type: FUNCTION; Schema: automations_engine; Owner: -
+--
+
+CREATE FUNCTION automations_engine.worker_heartbeat(p_worker text, p_timeout_seconds integer DEFAULT 10, p_kind text DEFAULT 'loop'::text, p_host text DEFAULT NULL::text, p_pid integer DEFAULT NULL::integer) RETURNS text
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  -- One row per worker process, renewed every few seconds (not per run).
+  -- Returns what the worker must do:
+  --   'alive'      renewed; carry on;
+  --   'registered' a new worker id; carry on;
+  --   'dead'       the last beat is older than the worker's timeout, so the
+  --                reaper may already have handed its runs to someone else.
+  --                The row is NOT refreshed: reviving it would keep its runs
+  --                from being released. The worker must abandon every run it
+  --                holds (fencing rejects its writes anyway) and carry on
+  --                under a new worker id.
+  if p_worker is null or length(p_worker) not between 1 and 200 then
+    raise exception 'worker id must be 1 to 200 characters, got %', coalesce(length(p_worker)::text, 'null')
+      using errcode = '22023';
+  end if;
+  if p_timeout_seconds is null or p_timeout_seconds not between 2 and 3600 then
+    raise exception 'worker timeout must be between 2 and 3600 seconds, got %', p_timeout_seconds
+      using errcode = '22023', hint = 'Beat several times within it; 10 s is the default.';
+  end if;
+  update automations_engine.workers w
+     set heartbeat_at = now(), timeout_seconds = p_timeout_seconds
+   where w.worker_id = p_worker
+     and w.heartbeat_at >= now() - make_interval(secs => w.timeout_seconds);
+  if found then
+    return 'alive';
+  end if;
+  insert into automations_engine.workers (worker_id, kind, host, pid, timeout_seconds)
+  values (p_worker, p_kind, p_host, p_pid, p_timeout_seconds)
+  on conflict (worker_id) do nothing;
+  return case when found then 'registered' else 'dead' end;
+end;
+$$;
+
+--
+-- Name: FUNCTION worker_heartbeat(p_worker text, p_timeout_seconds integer, p_kind text, p_host text, p_pid integer); Type: COMMENT; Schema: automations_engine; Owner: -
+--
+
+COMMENT ON FUNCTION automations_engine.worker_heartbeat(p_worker text, p_timeout_seconds integer, p_kind text, p_host text, p_pid integer) IS 'Liveness beat of one worker process (every few seconds): alive / registered, or dead when it was silent longer than its timeout (it must abandon its runs and re-register under a new id).';
+
+--
+-- Name: worker_stopped(text); Type: FUNCTION; Schema: automations_engine; Owner: -
+--
+
+CREATE FUNCTION automations_engine.worker_stopped(p_worker text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  -- A clean stop handed every run back (release_run): the row goes. If a run
+  -- is still held under this id (its release failed), the row is aged past
+  -- its timeout instead, so the next reaper pass releases that run now
+  -- rather than when its lease runs out.
+  if exists (select 1 from public.automation_runs r
+              where r.status = 'running' and r.locked_by = p_worker) then
+    update automations_engine.workers w
+       set heartbeat_at = now() - make_interval(secs => w.timeout_seconds + 1)
+     where w.worker_id = p_worker;
+  else
+    delete from automations_engine.workers w where w.worker_id = p_worker;
+  end if;
+end;
+$$;
+
+--
+-- Name: FUNCTION worker_stopped(p_worker text); Type: COMMENT; Schema: automations_engine; Owner: -
+--
+
+COMMENT ON FUNCTION automations_engine.worker_stopped(p_worker text) IS 'A worker ended cleanly: deletes its liveness row (or marks it dead at once if it still holds a run).';
+
+--
 -- Name: automations_table_event(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -4810,6 +4905,41 @@ CREATE TABLE automations_engine.worker_kick (
 COMMENT ON TABLE automations_engine.worker_kick IS 'One row: the last worker call kick_worker() made through pg_net (when, its net._http_response id) and how many it made.';
 
 --
+-- Name: workers; Type: TABLE; Schema: automations_engine; Owner: -
+--
+
+CREATE TABLE automations_engine.workers (
+    worker_id text NOT NULL,
+    kind text DEFAULT 'loop'::text NOT NULL,
+    host text,
+    pid integer,
+    timeout_seconds integer DEFAULT 10 NOT NULL,
+    started_at timestamp with time zone DEFAULT now() NOT NULL,
+    heartbeat_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT workers_kind CHECK ((kind = ANY (ARRAY['loop'::text, 'drain'::text]))),
+    CONSTRAINT workers_timeout_range CHECK (((timeout_seconds >= 2) AND (timeout_seconds <= 3600))),
+    CONSTRAINT workers_worker_id_length CHECK (((length(worker_id) >= 1) AND (length(worker_id) <= 200)))
+);
+
+--
+-- Name: TABLE workers; Type: COMMENT; Schema: automations_engine; Owner: -
+--
+
+COMMENT ON TABLE automations_engine.workers IS 'Liveness of worker processes: a heartbeat every few seconds; silent for timeout_seconds = dead, its runs are released. Clean stops delete their row; dead rows are kept a day (diagnosis), then deleted by the reaper.';
+
+--
+-- Name: COLUMN workers.worker_id; Type: COMMENT; Schema: automations_engine; Owner: -
+--
+
+COMMENT ON COLUMN automations_engine.workers.worker_id IS 'What claim_runs stores in automation_runs.locked_by.';
+
+--
+-- Name: COLUMN workers.timeout_seconds; Type: COMMENT; Schema: automations_engine; Owner: -
+--
+
+COMMENT ON COLUMN automations_engine.workers.timeout_seconds IS 'Seconds without a heartbeat after which the worker counts as dead and its runs go back to the queue.';
+
+--
 -- Name: automation_actions; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -5301,6 +5431,13 @@ ALTER TABLE ONLY automations_engine.worker_kick
     ADD CONSTRAINT worker_kick_pkey PRIMARY KEY (id);
 
 --
+-- Name: workers workers_pkey; Type: CONSTRAINT; Schema: automations_engine; Owner: -
+--
+
+ALTER TABLE ONLY automations_engine.workers
+    ADD CONSTRAINT workers_pkey PRIMARY KEY (worker_id);
+
+--
 -- Name: automation_actions automation_actions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -5418,6 +5555,12 @@ ALTER TABLE ONLY public.users
 
 ALTER TABLE ONLY public.users
     ADD CONSTRAINT users_pkey PRIMARY KEY (id);
+
+--
+-- Name: workers_heartbeat_idx; Type: INDEX; Schema: automations_engine; Owner: -
+--
+
+CREATE INDEX workers_heartbeat_idx ON automations_engine.workers USING btree (heartbeat_at);
 
 --
 -- Name: automation_actions_automation_name_key; Type: INDEX; Schema: public; Owner: -
@@ -6760,6 +6903,20 @@ GRANT ALL ON FUNCTION automations_engine.webhook_enqueue_many(p_items jsonb) TO 
 
 REVOKE ALL ON FUNCTION automations_engine.webhook_target(p_automation_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION automations_engine.webhook_target(p_automation_id uuid) TO service_role;
+
+--
+-- Name: FUNCTION worker_heartbeat(p_worker text, p_timeout_seconds integer, p_kind text, p_host text, p_pid integer); Type: ACL; Schema: automations_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION automations_engine.worker_heartbeat(p_worker text, p_timeout_seconds integer, p_kind text, p_host text, p_pid integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION automations_engine.worker_heartbeat(p_worker text, p_timeout_seconds integer, p_kind text, p_host text, p_pid integer) TO service_role;
+
+--
+-- Name: FUNCTION worker_stopped(p_worker text); Type: ACL; Schema: automations_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION automations_engine.worker_stopped(p_worker text) FROM PUBLIC;
+GRANT ALL ON FUNCTION automations_engine.worker_stopped(p_worker text) TO service_role;
 
 --
 -- Name: FUNCTION automations_table_event(); Type: ACL; Schema: public; Owner: -

@@ -9,6 +9,7 @@
 //   CHAOS_CONCURRENCY      runs executed at once (default 16)
 //   CHAOS_POOL             postgres.js pool size (default 8)
 //   CHAOS_WORKER_ID        worker id written to automation_runs.locked_by
+//   CHAOS_WORKER_TIMEOUT_SECONDS  silent this long = dead, its runs are released (default 10)
 //
 // Besides the built-in actions it knows two test actions:
 //   chaos_work  {ms}  sleeps ms milliseconds, then returns {slept: ms}
@@ -59,6 +60,7 @@ const deps = depsFromEnv(
     DATABASE_URL: url,
     AUTOMATIONS_ALLOW_PRIVATE_NETWORK: "true",
     AUTOMATIONS_LEASE_SECONDS: String(leaseSeconds),
+    AUTOMATIONS_WORKER_TIMEOUT_SECONDS: process.env.CHAOS_WORKER_TIMEOUT_SECONDS ?? "10",
     AUTOMATIONS_DB_POOL_SIZE: process.env.CHAOS_POOL ?? "8",
   },
   { logger: jsonLogger("error", (line) => process.stderr.write(`${line}\n`)) },

@@ -27,6 +27,12 @@ export interface ExecuteDeps {
   getAction: (type: string) => ActionDefinition<unknown> | undefined;
   /** Aborted when the worker shuts down: the run is handed back, not failed. */
   signal?: AbortSignal;
+  /**
+   * Aborted when the worker's heartbeat lapsed (shared/engine/heartbeat.ts):
+   * the reaper may have handed the run to another worker, so this attempt
+   * stops (RunInterrupted "lease_lost") and writes nothing more.
+   */
+  fence?: AbortSignal;
   /** How progress is recorded; the worker batches saves (shared/db/batcher.ts). Default: one save_progress call. */
   saveProgress?: (p: Progress) => Promise<RunStatus | null>;
   /** Called when the attempt's last write (completed, failed or wait) is issued: no action runs after it. */
@@ -111,6 +117,7 @@ export async function executeRun(run: ClaimedRun, deps: ExecuteDeps): Promise<Ru
   const result = (extra: Record<string, unknown> = {}) => ({ output: lastOutput, ...extra });
 
   for (let i = 0; i < run.actions.length; i++) {
+    if (deps.fence?.aborted) throw new RunInterrupted(run.id, "lease_lost");
     const action = run.actions[i]!;
     const before = done.get(i);
     if (before?.status === "completed" || before?.status === "skipped") {
@@ -195,7 +202,10 @@ async function runStep(
 
   const abort = new AbortController();
   const onShutdown = () => abort.abort(new RunInterrupted(run.id, "shutdown"));
+  const onFence = () => abort.abort(new RunInterrupted(run.id, "lease_lost"));
   deps.signal?.addEventListener("abort", onShutdown, { once: true });
+  deps.fence?.addEventListener("abort", onFence, { once: true });
+  if (deps.fence?.aborted) onFence();
   const beat = setInterval(() => {
     extendLease(deps.db, run.id, run.attempt, run.claim_token, deps.leaseSeconds).then(
       (ok) => ok || abort.abort(new RunInterrupted(run.id, "lease_lost")),
@@ -227,6 +237,7 @@ async function runStep(
   } finally {
     clearInterval(beat);
     deps.signal?.removeEventListener("abort", onShutdown);
+    deps.fence?.removeEventListener("abort", onFence);
   }
 }
 

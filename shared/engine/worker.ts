@@ -5,17 +5,26 @@
 //   spent (the automations-worker edge function);
 // - stop(): stop claiming, let in-flight runs finish for a grace period, then
 //   hand the rest back to the queue (not counted as failures).
+// While it runs, a worker heartbeats (heartbeat.ts): if it dies, the reaper
+// releases its runs ~10 s later; if its heartbeat lapses while it is alive,
+// it abandons its runs and carries on under a new id (abandon()).
 import { randomUUID } from "node:crypto";
 import { setMaxListeners } from "node:events";
 import { Batcher } from "../db/batcher.ts";
 import { executeRun, RunInterrupted, type ExecuteDeps } from "./execute_run.ts";
+import { Heartbeat } from "./heartbeat.ts";
 import { claimRuns } from "./sql/claim.ts";
 import { releaseExpiredLeases, releaseRun } from "./sql/leases.ts";
 import { saveProgress, saveProgressMany, type Progress } from "./sql/save_progress.ts";
 import type { ClaimedRun, RunStatus } from "./types.ts";
 
-export interface WorkerOptions extends Omit<ExecuteDeps, "signal"> {
+export interface WorkerOptions extends Omit<ExecuteDeps, "signal" | "fence"> {
+  /** Stored in automation_runs.locked_by and automations_engine.workers; `<id>~2`, `~3`... after abandon(). */
   workerId?: string;
+  /** Silent this long = dead: its runs go back to the queue (seconds, default 10; AUTOMATIONS_WORKER_TIMEOUT_SECONDS). */
+  workerTimeoutSeconds?: number;
+  /** Heartbeat period (default: a fifth of the timeout, 2 s). */
+  heartbeatIntervalMs?: number;
   /** Runs executed at the same time. */
   concurrency?: number;
   /**
@@ -28,7 +37,7 @@ export interface WorkerOptions extends Omit<ExecuteDeps, "signal"> {
   batchSize?: number;
   /** Sleep between polls when idle and nothing woke us. */
   pollIntervalMs?: number;
-  /** How often to release runs of dead workers. */
+  /** How often to release runs of dead workers (default 2 s: with the 10 s timeout, a crashed worker's runs resume within ~12 s). */
   reapIntervalMs?: number;
   /** Most finished runs recorded per save_progress_many call (one commit); 1 saves each run on its own. */
   saveBatchSize?: number;
@@ -56,7 +65,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const DEFAULT_MAX_BATCH = 16;
 
 export class Worker {
-  readonly id: string;
+  private readonly baseId: string;
+  private currentId: string;
+  /** Bumped by abandon(): the worker continues under `${baseId}~${generation}`. */
+  private generation = 1;
   readonly stats: WorkerStats = { claimed: 0, completed: 0, failed: 0, requeued: 0, lost: 0, errors: 0 };
   private readonly concurrency: number;
   private readonly batchSize: number;
@@ -72,6 +84,9 @@ export class Worker {
     setMaxListeners(0, c.signal);
     return c;
   })(new AbortController());
+  /** Aborted by abandon(): runs launched under the current id stop (their claims are presumed lost). */
+  private fence = ((c) => (setMaxListeners(0, c.signal), c))(new AbortController());
+  private readonly heartbeat: Heartbeat;
   private stopping = false;
   private mayHaveMore = true;
   private signal: (() => void) | null = null;
@@ -82,7 +97,8 @@ export class Worker {
   private readonly saves: Batcher<Progress, RunStatus | null>;
 
   constructor(private readonly opts: WorkerOptions) {
-    this.id = opts.workerId ?? `worker-${randomUUID().slice(0, 8)}`;
+    this.baseId = opts.workerId ?? `worker-${randomUUID().slice(0, 8)}`;
+    this.currentId = this.baseId;
     this.concurrency = Math.max(1, opts.concurrency ?? 8);
     this.batchSize = Math.max(1, Math.min(opts.batchSize ?? DEFAULT_MAX_BATCH, this.concurrency));
     this.saves = new Batcher(
@@ -90,6 +106,41 @@ export class Worker {
       (ps) => saveProgressMany(opts.db, ps),
       { maxBatch: opts.saveBatchSize ?? 64, maxInFlight: opts.savesInFlight ?? 2 },
     );
+    this.heartbeat = new Heartbeat({
+      db: opts.db,
+      logger: opts.logger,
+      timeoutSeconds: opts.workerTimeoutSeconds ?? 10,
+      intervalMs: opts.heartbeatIntervalMs,
+      onLost: (reason) => this.abandon(reason),
+    });
+  }
+
+  /** The id claims are made under now (what automation_runs.locked_by shows). */
+  get id(): string {
+    return this.currentId;
+  }
+
+  /**
+   * The heartbeat lapsed: the reaper may give our runs to other workers at any
+   * moment, so stop working on them (their writes would be fenced anyway, but
+   * their actions would run twice meanwhile) and continue under a new id.
+   * The old id stays silent, so the reaper releases what it still holds.
+   */
+  private abandon(reason: string): void {
+    const old = this.currentId;
+    this.generation++;
+    this.currentId = `${this.baseId}~${this.generation}`;
+    const fence = this.fence;
+    this.fence = new AbortController();
+    setMaxListeners(0, this.fence.signal); // one listener per running step
+    fence.abort(reason);
+    this.heartbeat.rename(this.currentId);
+    this.opts.logger.warn("worker heartbeat lapsed; abandoned its runs, continuing under a new id", {
+      worker: old,
+      new_id: this.currentId,
+      runs: this.inFlight.size,
+      reason,
+    });
   }
 
   /** Something was enqueued: claim now instead of at the next poll. */
@@ -100,6 +151,7 @@ export class Worker {
   }
 
   async start(): Promise<void> {
+    await this.heartbeat.start(this.id, "loop");
     if (this.opts.db.listen) {
       this.unlisten = await this.opts.db.listen("automation_runs", () => this.wake());
     }
@@ -116,6 +168,7 @@ export class Worker {
       this.shutdown.abort();
       await all;
     }
+    await this.heartbeat.stop();
     await this.unlisten?.().catch(() => {});
   }
 
@@ -126,8 +179,10 @@ export class Worker {
    */
   async drain(budgetMs: number, maxRuns = Infinity): Promise<WorkerStats> {
     const deadline = Date.now() + budgetMs;
+    await this.heartbeat.start(this.id, "drain");
     await this.reap(true);
     while (Date.now() < deadline && !this.stopping && this.stats.claimed < maxRuns) {
+      await this.reap(false);
       const free = Math.min(this.room(), maxRuns - this.stats.claimed);
       if (free > 0) {
         const runs = await claimRuns(this.opts.db, this.id, Math.min(free, this.batchSize), this.opts.leaseSeconds);
@@ -138,6 +193,7 @@ export class Worker {
       await this.slotEvent();
     }
     await Promise.all(this.inFlight);
+    await this.heartbeat.stop();
     return { ...this.stats };
   }
 
@@ -158,6 +214,8 @@ export class Worker {
           failures = 0;
           if (runs.length > 0) continue;
         }
+        // stop() may have come while we were in a query (no signal to call then).
+        if (this.stopping) break;
         await this.waitForSignal(this.opts.pollIntervalMs ?? 1000);
         if (this.room() > 0) this.mayHaveMore ||= !this.stopping;
       } catch (err) {
@@ -206,7 +264,7 @@ export class Worker {
   }
 
   private async reap(force: boolean): Promise<void> {
-    const every = this.opts.reapIntervalMs ?? 15_000;
+    const every = this.opts.reapIntervalMs ?? 2_000;
     if (!force && Date.now() - this.lastReap < every) return;
     this.lastReap = Date.now();
     const n = await releaseExpiredLeases(this.opts.db);
@@ -229,6 +287,7 @@ export class Worker {
     const p = executeRun(run, {
       ...this.opts,
       signal: this.shutdown.signal,
+      fence: this.fence.signal,
       saveProgress: this.opts.saveProgress ?? this.saves.call,
       onFinishing: finishing,
     })

@@ -18,6 +18,8 @@ export interface AppDeps {
   kick: () => void;
   /** Lease length for claimed runs, seconds. */
   leaseSeconds: number;
+  /** A worker silent this long (no heartbeat) is dead and its runs are released, seconds (AUTOMATIONS_WORKER_TIMEOUT_SECONDS, default 10). */
+  workerTimeoutSeconds?: number;
   /** Largest webhook/event body accepted, bytes. */
   maxBodyBytes: number;
 }

@@ -52,6 +52,7 @@ export function depsFromEnv(env: Env, opts: { db?: Db; logger?: Logger; kick?: (
     getAction,
     kick: opts.kick ?? (() => {}),
     leaseSeconds: Number(env.AUTOMATIONS_LEASE_SECONDS ?? 60),
+    workerTimeoutSeconds: Number(env.AUTOMATIONS_WORKER_TIMEOUT_SECONDS ?? 10),
     maxBodyBytes: Number(env.AUTOMATIONS_MAX_BODY_BYTES ?? 1_048_576),
   };
 }

@@ -143,6 +143,39 @@ create index automation_runs_root_idx on public.automation_runs (root_run_id) wh
 create index automation_runs_due_idx on public.automation_runs (run_at) where status = 'pending';
 create index automation_runs_lease_idx on public.automation_runs (lease_expires_at) where status = 'running';
 
+-- -----------------------------------------------------------------------------
+-- Worker liveness: one row per worker process (or edge-function drain),
+-- upserted every few seconds by automations_engine.worker_heartbeat(), not
+-- once per run. automation_runs.locked_by holds the worker_id of the claim.
+-- A worker whose heartbeat is older than its timeout_seconds is dead: the
+-- reaper (release_expired_leases) hands its runs back at once instead of
+-- waiting for their leases. Runs held by an id with no row here (a claimer
+-- that never registered) fall back to their lease.
+-- -----------------------------------------------------------------------------
+create table automations_engine.workers (
+  worker_id text primary key,
+  -- 'loop': a long-running worker (local runtime, self-hosted process);
+  -- 'drain': one automations-worker function call or a background drain.
+  kind text not null default 'loop' constraint workers_kind check (kind in ('loop', 'drain')),
+  host text,
+  pid integer,
+  -- The worker's own promise: "count me dead after this many seconds of
+  -- silence". It beats several times within it and stops working on its
+  -- runs itself before it runs out (shared/engine/heartbeat.ts).
+  timeout_seconds integer not null default 10
+    constraint workers_timeout_range check (timeout_seconds between 2 and 3600),
+  started_at timestamptz not null default now(),
+  heartbeat_at timestamptz not null default now(),
+  constraint workers_worker_id_length check (length(worker_id) between 1 and 200)
+);
+comment on table automations_engine.workers is
+  'Liveness of worker processes: a heartbeat every few seconds; silent for timeout_seconds = dead, its runs are released. Clean stops delete their row; dead rows are kept a day (diagnosis), then deleted by the reaper.';
+comment on column automations_engine.workers.worker_id is 'What claim_runs stores in automation_runs.locked_by.';
+comment on column automations_engine.workers.timeout_seconds is
+  'Seconds without a heartbeat after which the worker counts as dead and its runs go back to the queue.';
+create index workers_heartbeat_idx on automations_engine.workers (heartbeat_at);
+revoke all on automations_engine.workers from public, anon, authenticated;
+
 -- Room on each page for a run's later versions. A run row is written three
 -- times: the enqueue's insert, the claim and the final state. With full pages
 -- (fillfactor 100) every later version went to some other page with free

@@ -5,7 +5,8 @@
 --
 --   enqueue ──▶ pending ──claim──▶ running ──save_progress──▶ completed
 --                  ▲                 │   │                     failed
---                  └── retry/wait ───┘   └─ lease expired ─▶ release_expired_leases
+--                  └── retry/wait ───┘   └─ worker dead (no heartbeat ~10 s)
+--                                              or lease expired ─▶ release_expired_leases
 --
 -- Fencing: each claim increments `attempt` and writes a fresh random
 -- `claim_token`; every write of a worker (save_progress, save_progress_many,
@@ -546,6 +547,80 @@ $$;
 comment on function automations_engine.extend_lease(uuid, integer, uuid, integer) is
   'Heartbeat: keeps a long step''s run leased to its worker. False when the claim (attempt + token) is stale.';
 
+-- -----------------------------------------------------------------------------
+-- Worker liveness (table automations_engine.workers). A lease only says "this
+-- worker promised to be done or renew by then" (60 s by default); a heartbeat
+-- row per worker process says within seconds that the process is gone.
+-- -----------------------------------------------------------------------------
+create or replace function automations_engine.worker_heartbeat(
+  p_worker text,
+  p_timeout_seconds integer default 10,
+  p_kind text default 'loop',
+  p_host text default null,
+  p_pid integer default null
+)
+returns text
+language plpgsql
+set search_path = ''
+as $$
+begin
+  -- One row per worker process, renewed every few seconds (not per run).
+  -- Returns what the worker must do:
+  --   'alive'      renewed; carry on;
+  --   'registered' a new worker id; carry on;
+  --   'dead'       the last beat is older than the worker's timeout, so the
+  --                reaper may already have handed its runs to someone else.
+  --                The row is NOT refreshed: reviving it would keep its runs
+  --                from being released. The worker must abandon every run it
+  --                holds (fencing rejects its writes anyway) and carry on
+  --                under a new worker id.
+  if p_worker is null or length(p_worker) not between 1 and 200 then
+    raise exception 'worker id must be 1 to 200 characters, got %', coalesce(length(p_worker)::text, 'null')
+      using errcode = '22023';
+  end if;
+  if p_timeout_seconds is null or p_timeout_seconds not between 2 and 3600 then
+    raise exception 'worker timeout must be between 2 and 3600 seconds, got %', p_timeout_seconds
+      using errcode = '22023', hint = 'Beat several times within it; 10 s is the default.';
+  end if;
+  update automations_engine.workers w
+     set heartbeat_at = now(), timeout_seconds = p_timeout_seconds
+   where w.worker_id = p_worker
+     and w.heartbeat_at >= now() - make_interval(secs => w.timeout_seconds);
+  if found then
+    return 'alive';
+  end if;
+  insert into automations_engine.workers (worker_id, kind, host, pid, timeout_seconds)
+  values (p_worker, p_kind, p_host, p_pid, p_timeout_seconds)
+  on conflict (worker_id) do nothing;
+  return case when found then 'registered' else 'dead' end;
+end;
+$$;
+comment on function automations_engine.worker_heartbeat(text, integer, text, text, integer) is
+  'Liveness beat of one worker process (every few seconds): alive / registered, or dead when it was silent longer than its timeout (it must abandon its runs and re-register under a new id).';
+
+create or replace function automations_engine.worker_stopped(p_worker text)
+returns void
+language plpgsql
+set search_path = ''
+as $$
+begin
+  -- A clean stop handed every run back (release_run): the row goes. If a run
+  -- is still held under this id (its release failed), the row is aged past
+  -- its timeout instead, so the next reaper pass releases that run now
+  -- rather than when its lease runs out.
+  if exists (select 1 from public.automation_runs r
+              where r.status = 'running' and r.locked_by = p_worker) then
+    update automations_engine.workers w
+       set heartbeat_at = now() - make_interval(secs => w.timeout_seconds + 1)
+     where w.worker_id = p_worker;
+  else
+    delete from automations_engine.workers w where w.worker_id = p_worker;
+  end if;
+end;
+$$;
+comment on function automations_engine.worker_stopped(text) is
+  'A worker ended cleanly: deletes its liveness row (or marks it dead at once if it still holds a run).';
+
 create or replace function automations_engine.release_expired_leases(p_limit integer default 500)
 returns integer
 language plpgsql
@@ -556,25 +631,40 @@ declare
   v_ids uuid[];
   v_starts timestamptz[];
 begin
-  -- A worker that stopped renewing is presumed dead: count it as a failed
-  -- attempt (so a run that kills every worker ends at the cap) and make the
-  -- run claimable again at once; completed steps are not repeated.
+  -- Runs go back to the queue when their worker is presumed dead, by either
+  -- rule, whichever comes first:
+  --   * its heartbeat row is older than its timeout (~10 s after a crash);
+  --   * the run's lease expired (a claimer without a heartbeat row, or a
+  --     live process stuck on this run without renewing it).
+  -- Either way it counts as a failed attempt (so a run that kills every
+  -- worker, e.g. by exhausting its memory, ends at the attempt cap instead of
+  -- looping) and the run is claimable again at once; completed steps are kept
+  -- and not repeated. Fencing is unchanged: the next claim gets attempt + 1
+  -- and a new claim token, so a worker that was only slow loses its writes.
+  -- The scan covers running runs only (partial index automation_runs_lease_idx):
+  -- at most the workers' total concurrency, whatever the history size.
   with expired as (
-    select r.id from public.automation_runs r
-     where r.status = 'running' and r.lease_expires_at < now()
+    select r.id, w.worker_id is not null as dead, w.timeout_seconds
+      from public.automation_runs r
+      left join automations_engine.workers w
+        on w.worker_id = r.locked_by
+       and w.heartbeat_at < now() - make_interval(secs => w.timeout_seconds)
+     where r.status = 'running'
+       and (r.lease_expires_at < now() or w.worker_id is not null)
      order by r.lease_expires_at
      limit p_limit
-     for update skip locked
+     for update of r skip locked
   )
   , released as (
   update public.automation_runs r
      set status = case when r.failed_attempts + 1 >= r.max_attempts then 'failed' else 'pending' end::public.run_status,
          failed_attempts = r.failed_attempts + 1,
          completed_at = case when r.failed_attempts + 1 >= r.max_attempts then now() end,
-         error_message = case when r.failed_attempts + 1 >= r.max_attempts
-           then format('the worker running attempt %s stopped responding (lease expired); gave up after %s attempts',
-                       r.attempt, r.failed_attempts + 1)
-           else format('the worker running attempt %s stopped responding (lease expired); retrying', r.attempt) end,
+         error_message = format('the worker running attempt %s stopped responding (%s); %s', r.attempt,
+           case when expired.dead then format('worker %s sent no heartbeat for %s s', r.locked_by, expired.timeout_seconds)
+                else 'lease expired' end,
+           case when r.failed_attempts + 1 >= r.max_attempts
+                then format('gave up after %s attempts', r.failed_attempts + 1) else 'retrying' end),
          run_at = now(),
          lease_expires_at = null,
          locked_by = null
@@ -590,11 +680,14 @@ begin
   if v_ids is not null then
     perform automations_engine.count_finished_runs(v_ids, v_starts);
   end if;
+  -- Retention of liveness rows: a dead worker's row stays a day (which
+  -- process died, when), then goes. Clean stops deleted theirs already.
+  delete from automations_engine.workers w where w.heartbeat_at < now() - interval '1 day';
   return v_n;
 end;
 $$;
 comment on function automations_engine.release_expired_leases(integer) is
-  'Reaper: running runs whose lease expired go back to pending (or fail at the attempt cap).';
+  'Reaper: running runs whose worker is dead (no heartbeat within its timeout) or whose lease expired go back to pending (or fail at the attempt cap), counting a failed attempt; deletes liveness rows silent for a day.';
 
 create or replace function automations_engine.release_run(p_run_id uuid, p_attempt integer, p_claim_token uuid)
 returns boolean
