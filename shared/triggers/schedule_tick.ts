@@ -1,7 +1,12 @@
 // One schedule tick: for every active schedule automation, enqueue a run per
 // due fire time (cron-parser, DST-aware, missed-run policy), idempotent per
 // (automation, fire time). Safe to run from several schedulers at once.
+// Each automation is enqueued on its own (a transaction, or a savepoint when
+// the caller passes one): one that fails, e.g. paused or deleted between the
+// candidate list and its enqueue, is logged and reported, and the tick goes
+// on with every other automation of every org.
 import type { Db } from "../db/types.ts";
+import { toHttpError } from "../http/errors.ts";
 import type { Logger } from "../logger.ts";
 import { parseTriggerConfig, scheduleSpecOf } from "./config.ts";
 import { dueFireTimes } from "./schedule_times.ts";
@@ -15,6 +20,8 @@ export interface TickResult {
   duplicates: number;
   /** Automations skipped because their trigger_config is invalid. */
   invalid: Array<{ automation_id: string; problem: string }>;
+  /** Automations whose enqueue failed (nothing was written for them); the others still got their runs. */
+  failed: Array<{ automation_id: string; code: string; error: string }>;
 }
 
 interface Candidate {
@@ -25,7 +32,7 @@ interface Candidate {
 }
 
 export async function tickSchedules(db: Db, now: Date, logger: Logger): Promise<TickResult> {
-  const result: TickResult = { checked: 0, enqueued: 0, duplicates: 0, invalid: [] };
+  const result: TickResult = { checked: 0, enqueued: 0, duplicates: 0, invalid: [], failed: [] };
   const rows = await db.query<Candidate>(
     "select automation_id, trigger_config, last_fire_at, since from automations_engine.schedule_candidates()",
   );
@@ -43,10 +50,26 @@ export async function tickSchedules(db: Db, now: Date, logger: Logger): Promise<
       now,
     });
     if (times.length === 0) continue;
-    const runs = await db.query<{ created: boolean }>(
-      "select created from automations_engine.enqueue_schedule($1, $2::timestamptz[])",
-      [row.automation_id, times.map((t) => t.toISOString())],
-    );
+    let runs: Array<{ created: boolean }>;
+    try {
+      runs = await db.transaction((tx) =>
+        tx.query<{ created: boolean }>(
+          "select created from automations_engine.enqueue_schedule($1, $2::timestamptz[])",
+          [row.automation_id, times.map((t) => t.toISOString())],
+        ),
+      );
+    } catch (e) {
+      // The database being down is not this automation's failure: the tick fails (503), a later one retries.
+      if (toHttpError(e).status === 503) throw e;
+      const failure = {
+        automation_id: row.automation_id,
+        code: String((e as { code?: unknown }).code ?? "unknown"),
+        error: String((e as Error).message ?? e),
+      };
+      result.failed.push(failure);
+      logger.warn("schedule tick: enqueue failed for one automation; the tick goes on", failure);
+      continue;
+    }
     for (const r of runs) r.created ? result.enqueued++ : result.duplicates++;
   }
   if (result.invalid.length) logger.warn("schedule automations with invalid trigger_config skipped", { invalid: result.invalid });
