@@ -1,10 +1,14 @@
 // One schedule tick: for every active schedule automation, enqueue a run per
 // due fire time (cron-parser, DST-aware, missed-run policy), idempotent per
 // (automation, fire time). Safe to run from several schedulers at once.
-// Each automation is enqueued on its own (a transaction, or a savepoint when
-// the caller passes one): one that fails, e.g. paused or deleted between the
-// candidate list and its enqueue, is logged and reported, and the tick goes
-// on with every other automation of every org.
+// Each automation is enqueued by one statement of its own, so in a
+// transaction of its own: one that fails, e.g. paused or deleted between the
+// candidate list and its enqueue, writes nothing, is logged and reported, and
+// the tick goes on with every other automation of every org. Pass a pool (or
+// PGlite), not an open transaction: there a failed statement would abort the
+// caller's transaction. (A savepoint per automation would allow that, at two
+// more round trips each: measured 300 due automations in 7.2 s instead of
+// 4.4 s on the loaded 2-core test machine.)
 import type { Db } from "../db/types.ts";
 import { toHttpError } from "../http/errors.ts";
 import type { Logger } from "../logger.ts";
@@ -52,11 +56,9 @@ export async function tickSchedules(db: Db, now: Date, logger: Logger): Promise<
     if (times.length === 0) continue;
     let runs: Array<{ created: boolean }>;
     try {
-      runs = await db.transaction((tx) =>
-        tx.query<{ created: boolean }>(
-          "select created from automations_engine.enqueue_schedule($1, $2::timestamptz[])",
-          [row.automation_id, times.map((t) => t.toISOString())],
-        ),
+      runs = await db.query<{ created: boolean }>(
+        "select created from automations_engine.enqueue_schedule($1, $2::timestamptz[])",
+        [row.automation_id, times.map((t) => t.toISOString())],
       );
     } catch (e) {
       // The database being down is not this automation's failure: the tick fails (503), a later one retries.

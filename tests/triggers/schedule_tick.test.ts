@@ -150,25 +150,4 @@ describe("tickSchedules", () => {
     expect(next.failed).toEqual([]);
     expect(await runsOf(victim)).toHaveLength(0);
   });
-
-  it("inside the caller's transaction a failed automation rolls back to its savepoint and the others commit", async () => {
-    const spec = { trigger_type: "schedule" as const, trigger_config: { cron: "* * * * *", timezone: "UTC", missed: "once" } };
-    const ok = await createAutomation(t.db, org, spec);
-    const victim = await createAutomation(t.db, org, spec);
-    await tickSchedules(t.db, new Date(), silentLogger);
-    await t.db.query("update automations_engine.schedule_state set since = now() - interval '1 hour' where automation_id in ($1, $2)", [ok, victim]);
-    const r = await t.db.transaction(async (tx) => {
-      const racing: Db = {
-        ...tx,
-        async query<T>(text: string, params?: readonly unknown[]) {
-          const rows = await tx.query<T>(text, params);
-          if (text.includes("schedule_candidates()")) await tx.query("update automations set status = 'paused' where id = $1", [victim]);
-          return rows;
-        },
-      };
-      return tickSchedules(racing, new Date(), silentLogger);
-    });
-    expect(r.failed.map((f) => f.automation_id)).toEqual([victim]);
-    expect(await runsOf(ok)).toHaveLength(1);
-  });
 });
