@@ -19,6 +19,8 @@ import { localKeys } from "../../local/keys.ts";
 import { cliTokenPath, secretsPath } from "../../local/secrets.ts";
 
 const root = join(import.meta.dirname, "../..");
+/** How long a start may take: a fresh PGlite applies every migration, ~15 s alone but minutes on a shared, loaded machine. */
+const READY_MS = 180_000;
 const parent = mkdtempSync(join(tmpdir(), "automations-start-"));
 const dataDir = join(parent, "pglite");
 /** The Supabase CLI's public local JWT secret, which the runtime used to sign its keys with. */
@@ -56,10 +58,10 @@ async function start(): Promise<void> {
   });
   child.stdout!.on("data", (d) => (output += d));
   child.stderr!.on("data", (d) => (output += d));
-  const end = Date.now() + 90_000;
+  const end = Date.now() + READY_MS;
   while (!output.includes("Ctrl-C stops")) {
     if (child.exitCode !== null) throw new Error(`npm start exited ${child.exitCode}:\n${output}`);
-    if (Date.now() > end) throw new Error(`npm start not ready in 90 s:\n${output}`);
+    if (Date.now() > end) throw new Error(`npm start not ready in ${READY_MS / 1000} s:\n${output}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -145,7 +147,7 @@ describe("npm start", () => {
     expect(output).toContain(`/functions/v1/automations-webhook/${DEMO.webhookAutomationId}`);
     expect(output).toMatch(/webhook-signature: v1,/);
     expect(output).toMatch(/Demo user JWT \(7 days\): ey/);
-  }, 120_000);
+  }, READY_MS + 30_000);
 
   it("signs its keys with a secret generated for this data directory (0600), not the Supabase CLI's public one", async () => {
     const file = secretsPath({ AUTOMATIONS_DATA_DIR: dataDir }, root);
@@ -213,7 +215,7 @@ describe("npm start", () => {
     // created_at is the enqueue transaction's start: runs that share one were
     // written by one batch.
     expect(new Set(runs.map((r) => r.created_at)).size).toBeLessThan(20);
-  }, 120_000);
+  }, READY_MS + 30_000);
 
   it("supabase-js functions.invoke('automations-run') works with the demo user's JWT", async () => {
     const anonKey = printed("Anon key");
@@ -248,7 +250,7 @@ describe("npm start", () => {
     const again = await sendDemoWebhook("msg_e2e_1");
     expect(await again.json()).toEqual({ run_id: runId, duplicate: true });
     expect(JSON.parse(await cli("show", runId, "--json"))).toMatchObject({ status: "completed" });
-  }, 120_000);
+  }, READY_MS + 30_000);
 
   it("says clearly when the port is taken or DATABASE_URL is unreachable", async () => {
     const otherParent = mkdtempSync(join(tmpdir(), "automations-start-"));
@@ -258,7 +260,7 @@ describe("npm start", () => {
         cwd: root,
         env: { ...process.env, PORT: String(port), AUTOMATIONS_DATA_DIR: other, DATABASE_URL: "", ...env },
         encoding: "utf8",
-        timeout: 90_000,
+        timeout: READY_MS,
       });
     const taken = run({});
     expect(taken.status).toBe(1);
@@ -267,5 +269,5 @@ describe("npm start", () => {
     expect(unreachable.status).toBe(1);
     expect(unreachable.stderr).toMatch(/DATABASE_URL \(127\.0\.0\.1:1\) is unreachable: .*unset it to use the embedded database/);
     rmSync(otherParent, { recursive: true, force: true });
-  }, 180_000);
+  }, 2 * READY_MS + 30_000);
 });

@@ -17,6 +17,8 @@ import { freePort } from "../../scripts/pg_cluster.ts";
 import { signWebhook } from "../../shared/triggers/webhook_signature.ts";
 
 const root = join(import.meta.dirname, "../..");
+/** How long a start may take: a fresh PGlite applies every migration, ~15 s alone but minutes on a shared, loaded machine. */
+const READY_MS = 180_000;
 const parent = mkdtempSync(join(tmpdir(), "automations-dburl-"));
 const dataDir = join(parent, "pglite");
 const name = `fresh_${randomBytes(6).toString("hex")}`;
@@ -37,7 +39,7 @@ beforeAll(async () => {
   db = postgres(url, { max: 1, onnotice: () => {} });
   bundle = await buildRuntime("local/start.ts", "dist/test-start-dburl");
   port = await freePort();
-}, 120_000);
+}, READY_MS + 30_000);
 
 afterAll(async () => {
   if (child && child.exitCode === null) await stop();
@@ -67,10 +69,10 @@ async function start(...args: string[]): Promise<void> {
   });
   child.stdout!.on("data", (d) => (output += d));
   child.stderr!.on("data", (d) => (output += d));
-  const end = Date.now() + 90_000;
+  const end = Date.now() + READY_MS;
   while (!output.includes("Ctrl-C stops")) {
     if (child.exitCode !== null) throw new Error(`npm start exited ${child.exitCode}:\n${output}`);
-    if (Date.now() > end) throw new Error(`npm start not ready in 90 s:\n${output}`);
+    if (Date.now() > end) throw new Error(`npm start not ready in ${READY_MS / 1000} s:\n${output}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -108,7 +110,7 @@ describe("npm start with DATABASE_URL", () => {
     expect(await demoOrgs()).toBe(0);
     const [row] = await db`select to_regclass('public.tasks') is not null as tasks`;
     expect(row!.tasks).toBe(false);
-  }, 120_000);
+  }, READY_MS + 30_000);
 
   it("generates keys for this database into a 0600 file (not the CLI's demo key)", async () => {
     const file = secretsPath({ AUTOMATIONS_DATA_DIR: dataDir, DATABASE_URL: url }, root);
@@ -146,7 +148,7 @@ describe("npm start with DATABASE_URL", () => {
     });
     expect(res.status).toBe(202);
     await res.text();
-  }, 120_000);
+  }, READY_MS + 30_000);
 
   it("--demo again (demo present) loads nothing twice; an unknown flag is refused", async () => {
     expect(await stop()).toBe(0);
@@ -161,5 +163,5 @@ describe("npm start with DATABASE_URL", () => {
     });
     expect(bad.code).toBe(1);
     expect(bad.out).toMatch(/Could not start: Unknown option '--dmeo'/);
-  }, 120_000);
+  }, READY_MS + 30_000);
 });
