@@ -8,7 +8,8 @@
 // Measured in the database: automation_runs.created_at (now() of the insert's
 // transaction) → completed_at, and the worker calls made.
 import postgres from "postgres";
-import { localKeys, LOCAL_JWT_SECRET } from "../local/keys.ts";
+import { randomBytes } from "node:crypto";
+import { localKeys } from "../local/keys.ts";
 import { migrate } from "../local/migrate.ts";
 import { createPostgresDb } from "../shared/db/postgres.ts";
 import { loadAvg, ROOT, sleep, type BenchEnv } from "./env.ts";
@@ -40,8 +41,10 @@ export async function hostedPart(env: BenchEnv, scale: number): Promise<PartResu
   try {
     await db.exec("create extension if not exists pg_cron; create extension if not exists pg_net; create extension if not exists supabase_vault cascade");
     await migrate(db, ROOT, { seed: false });
-    rt = await startRuntimeProc(url, { env: { AUTOMATIONS_LOCAL_WORKER: "off", AUTOMATIONS_LOG_LEVEL: "warn" } });
-    const keys = await localKeys(LOCAL_JWT_SECRET);
+    // The runtime's keys are signed with this secret (an explicit secret wins over its generated one).
+    const jwtSecret = randomBytes(32).toString("hex");
+    rt = await startRuntimeProc(url, { env: { AUTOMATIONS_LOCAL_WORKER: "off", AUTOMATIONS_LOG_LEVEL: "warn", AUTOMATIONS_JWT_SECRET: jwtSecret } });
+    const keys = await localKeys(jwtSecret);
     await db.query("select vault.create_secret($1, 'automations_project_url')", [rt.url]);
     await db.query("select vault.create_secret($1, 'automations_service_role_key')", [keys.serviceRoleKey]);
     await db.query("select automations_engine.install_cron()");

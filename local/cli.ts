@@ -6,6 +6,7 @@ import { isTerminal, type RunStatus } from "../shared/engine/types.ts";
 import { cliDb } from "./cli_db.ts";
 import { DEMO, signedCurl } from "./demo.ts";
 import { printTable } from "./cli_table.ts";
+import { projectRoot } from "./root.ts";
 import { signWebhook } from "../shared/triggers/webhook_signature.ts";
 import { curlOf, signDelivery } from "./sign_webhook.ts";
 
@@ -24,7 +25,8 @@ const HELP = `usage: automations <command> [options]
                                new webhook signing secret (shown once)
 
   --json                       machine-readable output
-Environment: DATABASE_URL (connect directly) or PORT / AUTOMATIONS_URL (the local runtime).`;
+Environment: DATABASE_URL (connect directly) or PORT / AUTOMATIONS_URL (the local runtime; its keys
+and CLI token are read from beside AUTOMATIONS_DATA_DIR, as \`npm start\` wrote them).`;
 
 const { values: o, positionals } = parseArgs({
   allowPositionals: true,
@@ -76,7 +78,7 @@ async function main() {
     if (o.json) return console.log(JSON.stringify({ headers: signWebhook(secret, `msg_${Date.now()}`, body), body }, null, 2));
     return console.log(signedCurl(base, id, secret, body));
   }
-  const { db } = await cliDb(process.env);
+  const { db } = await cliDb(process.env, projectRoot(import.meta.url));
   try {
     await run(db);
   } finally {

@@ -1,9 +1,11 @@
-// Local API keys and the demo user's JWT, signed with the local JWT secret,
-// in the same shape as the Supabase CLI's local keys.
+// Local API keys and the demo user's JWT, in the same shape as the Supabase
+// CLI's local keys but signed with this database's own random secret
+// (local/secrets.ts), never with the CLI's public demo secret.
+// Explicit environment wins: AUTOMATIONS_JWT_SECRET / SUPABASE_JWT_SECRET,
+// SUPABASE_ANON_KEY, SUPABASE_SERVICE_ROLE_KEY.
 import { SignJWT } from "jose";
-
-/** The Supabase CLI's well-known local secret; never use it for a hosted project. */
-export const LOCAL_JWT_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long";
+import type { Env } from "../shared/runtime/env.ts";
+import { loadOrCreateSecrets, readSecrets, secretsPath } from "./secrets.ts";
 
 export async function signJwt(secret: string, claims: Record<string, unknown>, ttlSeconds: number): Promise<string> {
   return new SignJWT(claims)
@@ -14,9 +16,9 @@ export async function signJwt(secret: string, claims: Record<string, unknown>, t
     .sign(new TextEncoder().encode(secret));
 }
 
-/** Deterministic (fixed iat/exp, like the CLI's demo keys) so the CLI can derive the same service key. */
+/** Deterministic (fixed iat/exp, like the CLI's keys) so the CLI derives the same service key from the same secret. */
 async function fixedKey(secret: string, role: string): Promise<string> {
-  return new SignJWT({ iss: "supabase-demo", role })
+  return new SignJWT({ iss: "supabase-automations-local", role })
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
     .setIssuedAt(1_700_000_000)
     .setExpirationTime(1_983_812_996)
@@ -29,4 +31,56 @@ export async function localKeys(secret: string) {
 
 export function userJwt(secret: string, authId: string, email: string): Promise<string> {
   return signJwt(secret, { sub: authId, role: "authenticated", aud: "authenticated", email }, 7 * 24 * 3600);
+}
+
+export interface ResolvedKeys {
+  jwtSecret: string;
+  anonKey: string;
+  serviceRoleKey: string;
+  /** Where the JWT secret came from: an environment variable's name, or the secrets file's path. */
+  source: string;
+  fromEnv: boolean;
+  /** True when this call generated the secrets file. */
+  created: boolean;
+}
+
+/**
+ * The keys of this database's local runtime. `create`: generate the secrets
+ * file on first use (the runtime); the CLI only reads it, and says how to get
+ * one when it is missing.
+ */
+export async function resolveLocalKeys(env: Env, root: string, opts: { create: boolean }): Promise<ResolvedKeys> {
+  const explicit = env.AUTOMATIONS_JWT_SECRET ? "AUTOMATIONS_JWT_SECRET" : env.SUPABASE_JWT_SECRET ? "SUPABASE_JWT_SECRET" : null;
+  let jwtSecret: string;
+  let source: string;
+  let created = false;
+  if (explicit) {
+    jwtSecret = env[explicit]!;
+    source = explicit;
+  } else {
+    const path = secretsPath(env, root);
+    if (opts.create) {
+      const r = loadOrCreateSecrets(path);
+      jwtSecret = r.secrets.jwt_secret;
+      created = r.created;
+    } else {
+      const s = readSecrets(path);
+      if (!s) {
+        throw new Error(
+          `no local keys at ${path}: start the runtime once with \`npm start\` (same AUTOMATIONS_DATA_DIR / DATABASE_URL), or set SUPABASE_SERVICE_ROLE_KEY`,
+        );
+      }
+      jwtSecret = s.jwt_secret;
+    }
+    source = path;
+  }
+  const signed = await localKeys(jwtSecret);
+  return {
+    jwtSecret,
+    anonKey: env.SUPABASE_ANON_KEY || signed.anonKey,
+    serviceRoleKey: env.SUPABASE_SERVICE_ROLE_KEY || signed.serviceRoleKey,
+    source,
+    fromEnv: explicit !== null,
+    created,
+  };
 }

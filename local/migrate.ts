@@ -6,13 +6,24 @@
 import { readFileSync, readdirSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Db } from "../shared/db/types.ts";
+import { DEMO } from "./demo.ts";
 
 export interface MigrateResult {
   applied: string[];
   seeded: boolean;
 }
 
-export async function migrate(db: Db, root: string, opts: { seed?: boolean; bootstrap?: boolean } = {}): Promise<MigrateResult> {
+export interface MigrateOptions {
+  /**
+   * The demo seed (public webhook secret: local development only).
+   * true (default): into a fresh database; "if-absent": whenever the demo org
+   * is missing (`npm start -- --demo`); false: never.
+   */
+  seed?: boolean | "if-absent";
+  bootstrap?: boolean;
+}
+
+export async function migrate(db: Db, root: string, opts: MigrateOptions = {}): Promise<MigrateResult> {
   const dir = join(root, "supabase/migrations");
   const [{ exists }] = (await db.query<{ exists: boolean }>(
     "select to_regclass('supabase_migrations.schema_migrations') is not null as exists",
@@ -48,10 +59,21 @@ export async function migrate(db: Db, root: string, opts: { seed?: boolean; boot
   }
   let seeded = false;
   const seeds = seedFiles(root);
-  if (opts.seed !== false && fresh && seeds.length > 0) {
-    await db.transaction(async (tx) => {
-      for (const f of seeds) await exec(tx, readFileSync(f, "utf8"));
-    });
+  const seed = opts.seed ?? true;
+  const wanted =
+    seed === "if-absent"
+      ? (await db.query("select 1 from public.organizations where id = $1", [DEMO.orgId])).length === 0
+      : seed && fresh;
+  if (wanted && seeds.length > 0) {
+    try {
+      await db.transaction(async (tx) => {
+        for (const f of seeds) await exec(tx, readFileSync(f, "utf8"));
+      });
+    } catch (e) {
+      // Rolled back as a whole. The seed creates public.tasks and fixed ids, so it
+      // loads only where neither exists yet.
+      throw new Error(`the demo seed could not be loaded (nothing of it was written): ${(e as Error).message}`);
+    }
     seeded = true;
   }
   return { applied, seeded };

@@ -5,9 +5,10 @@
 // tick or retention); only function calls do work, as on hosted Supabase
 // (pg_cron + pg_net call the tick and worker; an enqueueing call drains in the
 // background, as EdgeRuntime.waitUntil does in shared/runtime/edge.ts).
+// Keys are this database's own (local/secrets.ts); the demo seed goes into
+// the embedded database, and into DATABASE_URL only when asked (`--demo`).
 import { mkdirSync } from "node:fs";
 import type { Server } from "node:http";
-import { join } from "node:path";
 import type { Db } from "../shared/db/types.ts";
 import { pruneRuns } from "../shared/engine/sql/retention.ts";
 import { Worker } from "../shared/engine/worker.ts";
@@ -20,10 +21,12 @@ import { jsonLogger, type Logger } from "../shared/logger.ts";
 import type { AppDeps } from "../shared/runtime/deps.ts";
 import { dbFromUrl, depsFromEnv, type Env } from "../shared/runtime/env.ts";
 import { tickSchedules } from "../shared/triggers/schedule_tick.ts";
-import { localKeys, LOCAL_JWT_SECRET } from "./keys.ts";
+import { allowedHosts } from "./host_guard.ts";
+import { resolveLocalKeys, type ResolvedKeys } from "./keys.ts";
 import { createLocalApi } from "./local_api.ts";
 import { migrate, type MigrateResult } from "./migrate.ts";
 import { localPoolSize } from "./pool_size.ts";
+import { cliTokenPath, dataDir, randomSecret, removeCliToken, writeCliToken } from "./secrets.ts";
 import { createFunctionsServer, listen } from "./server.ts";
 
 export interface RuntimeOptions {
@@ -32,15 +35,25 @@ export interface RuntimeOptions {
   logger?: Logger;
   /** Seconds between schedule ticks. */
   tickSeconds?: number;
+  /** Load the demo seed where the demo org is missing, DATABASE_URL included (`npm start -- --demo`). */
+  demo?: boolean;
 }
 
 export interface Runtime {
   url: string;
   database: string;
+  /** The embedded PGlite (false: DATABASE_URL). */
+  embedded: boolean;
   migrations: MigrateResult;
   deps: AppDeps;
-  keys: { anonKey: string; serviceRoleKey: string; jwtSecret: string };
+  keys: ResolvedKeys;
   stop(): Promise<void>;
+}
+
+/** The host part of the runtime's URL: loopback when it listens on every interface. */
+function urlHost(listen: string): string {
+  if (["0.0.0.0", "::", "[::]"].includes(listen)) return "127.0.0.1";
+  return listen.includes(":") && !listen.startsWith("[") ? `[${listen}]` : listen;
 }
 
 /** An optional whole-number setting; undefined when unset. */
@@ -87,7 +100,7 @@ async function openDb(env: Env, root: string): Promise<{ db: Db; workerDb: Db; l
   }
   // Loaded only when used: PGlite's WASM costs ~40 MB of memory.
   const { openPglite } = await import("../shared/db/pglite.ts");
-  const dir = env.AUTOMATIONS_DATA_DIR ?? join(root, ".data/pglite");
+  const dir = dataDir(env, root);
   mkdirSync(dir, { recursive: true });
   const { db } = await openPglite(dir);
   // One connection in PGlite: the worker shares it.
@@ -99,23 +112,27 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const logger = opts.logger ?? jsonLogger((env.AUTOMATIONS_LOG_LEVEL as "info") ?? "info");
   const port = Number(env.PORT ?? 54321);
   const host = env.HOST ?? "127.0.0.1";
-  const jwtSecret = env.SUPABASE_JWT_SECRET ?? LOCAL_JWT_SECRET;
-  const keys = { ...(await localKeys(jwtSecret)), jwtSecret };
-  const url = `http://${host}:${port}`;
+  const url = `http://${urlHost(host)}:${port}`;
+  const embedded = !env.DATABASE_URL;
   const loops = localWorkerEnabled(env);
 
   const { db, workerDb, label } = await openDb(env, opts.root);
+  let cliToken: { file: string; token: string } | null = null;
   try {
-    const migrations = await migrate(db, opts.root);
+    const keys = await resolveLocalKeys(env, opts.root, { create: true });
+    const seed = opts.demo ? "if-absent" : embedded;
+    const migrations = await migrate(db, opts.root, { seed });
     let worker: Worker | null = null;
     const deps = depsFromEnv(
       {
         SUPABASE_URL: url,
-        SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
-        SUPABASE_ANON_KEY: keys.anonKey,
         SUPABASE_JWKS_URL: "",
         ...env,
-        SUPABASE_JWT_SECRET: jwtSecret,
+        // Resolved with the environment first (local/keys.ts).
+        SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
+        SUPABASE_ANON_KEY: keys.anonKey,
+        SUPABASE_JWT_SECRET: keys.jwtSecret,
+        AUTOMATIONS_JWT_SECRET: keys.jwtSecret,
       },
       { db, logger, kick: loops ? () => worker?.wake() : backgroundDrain(() => deps, logger) },
     );
@@ -129,6 +146,9 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       });
       await worker.start();
     }
+    // The CLI's pass to /_local/query, new for every start (embedded database
+    // only); its file is written once this process serves the port.
+    const token = embedded ? { file: cliTokenPath(env, opts.root), token: randomSecret() } : null;
 
     const server: Server = createFunctionsServer(
       {
@@ -143,9 +163,12 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         "automations-worker": createWorkerHandler(deps),
         "automations-run": createRunHandler(deps),
       },
-      createLocalApi(deps),
+      createLocalApi(deps, { cliToken: token?.token ?? null, cliTokenFile: token?.file }),
+      { allowedHosts: allowedHosts(env) },
     );
     await listen(server, port, host);
+    if (token) writeCliToken(token.file, token.token);
+    cliToken = token;
 
     let ticking = false;
     const tick = loops && setInterval(() => {
@@ -173,6 +196,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     return {
       url,
       database: label,
+      embedded,
       migrations,
       deps,
       keys,
@@ -188,9 +212,11 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         await worker?.stop(10_000);
         if (workerDb !== db) await workerDb.close?.();
         await db.close?.();
+        if (cliToken) removeCliToken(cliToken.file, cliToken.token);
       },
     };
   } catch (e) {
+    if (cliToken) removeCliToken(cliToken.file, cliToken.token);
     await Promise.all([db.close?.(), workerDb !== db ? workerDb.close?.() : undefined]).catch(() => {});
     throw e;
   }

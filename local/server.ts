@@ -1,9 +1,11 @@
 // Serve the function handlers the way Supabase does locally:
 // http://127.0.0.1:54321/functions/v1/<name>[/...]. Node's http server,
-// adapted to the Fetch API Request/Response the handlers speak.
+// adapted to the Fetch API Request/Response the handlers speak. Every path
+// first passes the Host check (local/host_guard.ts: DNS rebinding).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import type { Handler } from "../shared/http/route.ts";
+import { checkHost, LOOPBACK_HOSTS } from "./host_guard.ts";
 
 export type Routes = Record<string, Handler>;
 
@@ -35,10 +37,23 @@ async function send(res: ServerResponse, response: Response): Promise<void> {
 const notFound = (name: string) =>
   Response.json({ error: { code: "not_found", message: `no function named "${name}"` } }, { status: 404 });
 
+export interface ServerOptions {
+  /** Host names answered (allowedHosts(env)); loopback names only by default. */
+  allowedHosts?: readonly string[];
+}
+
 /** Route /functions/v1/<name>/... to routes[name]; `extra` handles any other path (e.g. /_local). */
-export function createFunctionsServer(routes: Routes, extra?: (req: Request) => Promise<Response | null>): Server {
+export function createFunctionsServer(routes: Routes, extra?: (req: Request) => Promise<Response | null>, opts: ServerOptions = {}): Server {
+  const allowed = opts.allowedHosts ?? LOOPBACK_HOSTS;
   return createServer((req, res) => {
-    const origin = `http://${req.headers.host ?? "127.0.0.1"}`;
+    const refused = checkHost(req.headers.host, allowed);
+    if (refused) {
+      // The body is not read: the request goes no further than this.
+      res.writeHead(refused.status, { "content-type": "application/json", connection: "close" });
+      res.end(refused.body);
+      return;
+    }
+    const origin = `http://${req.headers.host}`;
     void (async () => {
       try {
         const request = toRequest(req, origin);

@@ -1,6 +1,9 @@
 // `npm start`: the whole backend on this machine. Embedded PGlite in .data/
 // unless DATABASE_URL names a PostgreSQL / Supabase database.
+// `npm start -- --demo` also loads the demo seed into DATABASE_URL (it has a
+// public webhook secret, so only when asked; the embedded database gets it).
 // `npm start` runs this file bundled (scripts/build_runtime.ts, dist/start/).
+import { parseArgs } from "node:util";
 import { DEMO, signedCurl } from "./demo.ts";
 import { userJwt } from "./keys.ts";
 import { projectRoot } from "./root.ts";
@@ -10,8 +13,9 @@ const root = projectRoot(import.meta.url);
 
 async function main() {
   const t0 = Date.now();
+  const { values: args } = parseArgs({ options: { demo: { type: "boolean", default: false } } });
   console.log("Starting the automations backend…");
-  const rt = await startRuntime({ env: process.env, root });
+  const rt = await startRuntime({ env: process.env, root, demo: args.demo });
   const fns = `${rt.url}/functions/v1`;
   const demoJwt = await userJwt(rt.keys.jwtSecret, DEMO.authId, DEMO.email);
   const [demo] = await rt.deps.db.query("select 1 from public.automations where id = $1", [DEMO.webhookAutomationId]);
@@ -19,13 +23,17 @@ async function main() {
     "",
     `✔ Ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
     `  Database:   ${rt.database}`,
-    rt.migrations.applied.length ? `  Migrations: applied ${rt.migrations.applied.length}${rt.migrations.seeded ? " + demo seed" : ""}` : "  Migrations: up to date",
+    `  Migrations: ${rt.migrations.applied.length ? `applied ${rt.migrations.applied.length}` : "up to date"}${rt.migrations.seeded ? " + demo seed" : ""}`,
     `  Functions:  ${fns}/{automations-webhook,automations-run,automations-event,automations-schedule-tick,automations-worker}`,
     `  Anon key:   ${rt.keys.anonKey}`,
     `  Service key:${" "}${rt.keys.serviceRoleKey}`,
+    `  Keys:       ${rt.keys.created ? "generated for this database, " : ""}signed with the JWT secret ${rt.keys.fromEnv ? `from ${rt.keys.source}` : `in ${rt.keys.source} (mode 0600)`}`,
   ];
   if (!localWorkerEnabled(process.env)) {
     lines.push("  Hosted mode (AUTOMATIONS_LOCAL_WORKER=off): no worker, tick or retention loop; only function calls do work (pg_cron + pg_net, or you).");
+  }
+  if (!demo && !rt.embedded) {
+    lines.push("  Demo:       not loaded into DATABASE_URL (its webhook secret is public); `npm start -- --demo` loads it");
   }
   if (demo) {
     lines.push(

@@ -1,6 +1,9 @@
 // POST /functions/v1/automations-schedule-tick (service key or shared secret).
 // Called every minute by pg_cron + pg_net on hosted Supabase and every few
 // seconds by the local runtime. Also releases runs of dead workers.
+// 200 {checked, enqueued, duplicates, invalid, failed, released_leases}:
+// `failed` lists automations whose enqueue failed (e.g. paused mid-tick),
+// each isolated; the tick still enqueued the others.
 import { releaseExpiredLeases } from "../engine/sql/leases.ts";
 import { json } from "../http/body.ts";
 import { allowMethods, handle, type Handler } from "../http/route.ts";

@@ -1,7 +1,7 @@
 // POST /functions/v1/automations-webhook/<automation_id>
 // 202 {run_id} | 202 {skipped} (filter) | 200 {challenge} (Slack handshake) |
 // 400 bad JSON | 401 signature | 404 unknown or inactive | 405 method |
-// 413 too large | 415 content type | 503 database unavailable.
+// 413 too large (or a form of more than 1,000 fields) | 415 content type | 503 database unavailable.
 // The automation's trigger_config decides how a delivery is verified (verify
 // scheme), what it may be (content_types, max_body_bytes) and whether it
 // starts a run (filter): triggers/webhook_delivery.ts.
@@ -12,6 +12,7 @@
 // together, one statement and one commit for all (triggers/webhook_enqueue.ts).
 import { HttpError, notFound, unavailable, unsupportedMediaType } from "../http/errors.ts";
 import { json, parseJsonText, readBody } from "../http/body.ts";
+import { parseFormBody } from "../http/form_body.ts";
 import { allowMethods, handle, pathParam, UUID_RE, type Handler } from "../http/route.ts";
 import type { AppDeps } from "../runtime/deps.ts";
 import { enqueueCaused, webhookEnqueuer, type Delivery, type DeliveryResult, type WebhookEnqueueOptions } from "../triggers/webhook_enqueue.ts";
@@ -34,14 +35,7 @@ function bodyKind(req: Request): BodyKind {
 }
 
 function parseBody(text: string, kind: BodyKind): unknown {
-  if (kind === "form") {
-    const out: Record<string, string | string[]> = {};
-    for (const [k, v] of new URLSearchParams(text)) {
-      const prev = out[k];
-      out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
-    }
-    return out;
-  }
+  if (kind === "form") return parseFormBody(text);
   if (text.trim() === "") return {};
   return parseJsonText(text);
 }

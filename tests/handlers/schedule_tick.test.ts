@@ -1,6 +1,7 @@
 // automations-schedule-tick through its handler: service credentials only,
 // enqueues due fire times, a double tick makes one run, releases dead leases.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Db } from "../../shared/db/types.ts";
 import { createScheduleTickHandler } from "../../shared/handlers/schedule_tick.ts";
 import type { Handler } from "../../shared/http/route.ts";
 import { createAutomation } from "../helpers/automations.ts";
@@ -57,5 +58,31 @@ describe("automations-schedule-tick", () => {
     );
     const body = (await (await tick(TEST_AUTH.serviceRoleKey)).json()) as { released_leases: number };
     expect(body.released_leases).toBe(1);
+  });
+
+  it("answers 200 with the automation that failed mid-tick (paused after the candidate list), the others enqueued", async () => {
+    const orgB = await createOrg(t.db, "Tick B");
+    const spec = { trigger_type: "schedule" as const, trigger_config: { cron: "* * * * *", timezone: "UTC", missed: "once" } };
+    const [a, victim, b] = [await createAutomation(t.db, org, spec), await createAutomation(t.db, org, spec), await createAutomation(t.db, orgB, spec)];
+    expect((await tick(TEST_AUTH.serviceRoleKey)).status).toBe(200);
+    await t.db.query("update automations_engine.schedule_state set since = now() - interval '1 hour' where automation_id in ($1, $2, $3)", [a, victim, b]);
+    const racing: Db = {
+      ...t.db,
+      async query<T>(text: string, params?: readonly unknown[]) {
+        const rows = await t.db.query<T>(text, params);
+        if (text.includes("schedule_candidates()")) await t.db.query("update automations set status = 'paused' where id = $1", [victim]);
+        return rows;
+      },
+    };
+    const res = await createScheduleTickHandler(appDeps(racing))(functionRequest("automations-schedule-tick", { token: TEST_AUTH.serviceRoleKey, body: {} }));
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { enqueued: number; failed: Array<{ automation_id: string; code: string; error: string }> };
+    expect(body.failed).toEqual([{ automation_id: victim, code: "55000", error: expect.stringMatching(/is paused, not active/) }]);
+    expect(body.enqueued).toBe(2);
+    const runs = await t.db.query<{ automation_id: string }>(
+      "select automation_id from automation_runs where automation_id in ($1, $2, $3) order by automation_id",
+      [a, victim, b],
+    );
+    expect(runs.map((r) => r.automation_id)).toEqual([a, b].sort());
   });
 });

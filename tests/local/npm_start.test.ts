@@ -1,11 +1,13 @@
 // `npm start` the way a user runs it: the bundle its prestart builds
 // (scripts/build_runtime.ts), a fresh data directory, the embedded database,
 // the demo seed. A signed webhook completes with its steps; the
-// CLI lists it; supabase-js invokes automations-run; a restart keeps the data.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+// CLI lists it; supabase-js invokes automations-run; a restart keeps the data
+// and the keys, which are this data directory's own (not the CLI's demo key).
+import { execFile, spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { request } from "node:http";
 import { createClient } from "@supabase/supabase-js";
 import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,10 +15,16 @@ import { buildRuntime } from "../../scripts/build_runtime.ts";
 import { freePort } from "../../scripts/pg_cluster.ts";
 import { signWebhook } from "../../shared/triggers/webhook_signature.ts";
 import { DEMO } from "../../local/demo.ts";
-import { localKeys, LOCAL_JWT_SECRET, userJwt } from "../../local/keys.ts";
+import { localKeys } from "../../local/keys.ts";
+import { cliTokenPath, secretsPath } from "../../local/secrets.ts";
 
 const root = join(import.meta.dirname, "../..");
-const dataDir = mkdtempSync(join(tmpdir(), "automations-start-"));
+/** How long a start may take: a fresh PGlite applies every migration, ~15 s alone but minutes on a shared, loaded machine. */
+const READY_MS = 180_000;
+const parent = mkdtempSync(join(tmpdir(), "automations-start-"));
+const dataDir = join(parent, "pglite");
+/** The Supabase CLI's public local JWT secret, which the runtime used to sign its keys with. */
+const CLI_DEMO_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long";
 let child: ChildProcess | null = null;
 let port = 0;
 let output = "";
@@ -41,17 +49,42 @@ async function start(): Promise<void> {
       // The defaults, whatever this shell sets.
       AUTOMATIONS_WEBHOOK_BATCH: "",
       AUTOMATIONS_WEBHOOK_BATCHES_IN_FLIGHT: "",
+      AUTOMATIONS_JWT_SECRET: "",
+      SUPABASE_JWT_SECRET: "",
+      SUPABASE_SERVICE_ROLE_KEY: "",
+      SUPABASE_ANON_KEY: "",
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout!.on("data", (d) => (output += d));
   child.stderr!.on("data", (d) => (output += d));
-  const end = Date.now() + 90_000;
+  const end = Date.now() + READY_MS;
   while (!output.includes("Ctrl-C stops")) {
     if (child.exitCode !== null) throw new Error(`npm start exited ${child.exitCode}:\n${output}`);
-    if (Date.now() > end) throw new Error(`npm start not ready in 90 s:\n${output}`);
+    if (Date.now() > end) throw new Error(`npm start not ready in ${READY_MS / 1000} s:\n${output}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** A value `npm start` printed after "<label>:". */
+function printed(label: string): string {
+  const m = new RegExp(`${label.replace(/[()]/g, "\\$&")}:\\s*(\\S+)`).exec(output);
+  if (!m) throw new Error(`npm start printed no "${label}":\n${output}`);
+  return m[1]!;
+}
+
+/** A POST with a Host header of our choosing (fetch does not let us set it). */
+function rawPost(path: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port, path, method: "POST", headers: { "content-type": "application/json", ...headers } }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d: string) => (body += d));
+      res.on("end", () => resolve({ status: res.statusCode!, body }));
+    });
+    req.on("error", reject);
+    req.end(JSON.stringify({ sql: "select 1" }));
+  });
 }
 
 async function stop(): Promise<number | null> {
@@ -61,14 +94,23 @@ async function stop(): Promise<number | null> {
   return exited;
 }
 
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, ["--import", "tsx", "local/cli.ts", ...args], {
-    cwd: root,
-    env: { ...process.env, PORT: String(port), DATABASE_URL: "" },
-    encoding: "utf8",
+/** What the CLI needs to find this runtime: its port and data directory (keys and CLI token are read from beside it). */
+const cliEnv = () => ({ PORT: String(port), DATABASE_URL: "", AUTOMATIONS_DATA_DIR: dataDir, SUPABASE_SERVICE_ROLE_KEY: "", AUTOMATIONS_JWT_SECRET: "", SUPABASE_JWT_SECRET: "" });
+
+/**
+ * The CLI as a user runs it. Asynchronous: a blocked event loop (spawnSync)
+ * would leave this process's idle keep-alive sockets unaware that the server
+ * closed them, and the next fetch would pick a dead one.
+ */
+function cli(...args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ["--import", "tsx", "local/cli.ts", ...args],
+      { cwd: root, env: { ...process.env, ...cliEnv() }, encoding: "utf8" },
+      (err, stdout, stderr) => (err ? reject(new Error(`cli ${args.join(" ")} failed: ${stderr}${stdout}`)) : resolve(stdout)),
+    );
   });
-  if (r.status !== 0) throw new Error(`cli ${args.join(" ")} failed: ${r.stderr}${r.stdout}`);
-  return r.stdout;
 }
 
 async function sendDemoWebhook(id: string) {
@@ -81,9 +123,9 @@ async function sendDemoWebhook(id: string) {
 }
 
 async function waitForRun(runId: string): Promise<{ status: string; steps: Array<{ status: string; action_type: string }> }> {
-  const end = Date.now() + 20_000;
+  const end = Date.now() + 90_000;
   for (;;) {
-    const run = JSON.parse(cli("show", runId, "--json")) as { status: string; steps: Array<{ status: string; action_type: string }> };
+    const run = JSON.parse(await cli("show", runId, "--json")) as { status: string; steps: Array<{ status: string; action_type: string }> };
     if (run.status === "completed" || run.status === "failed" || Date.now() > end) return run;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -91,7 +133,7 @@ async function waitForRun(runId: string): Promise<{ status: string; steps: Array
 
 afterAll(async () => {
   if (child && child.exitCode === null) await stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  rmSync(parent, { recursive: true, force: true });
   if (bundle) rmSync(dirname(bundle), { recursive: true, force: true });
 });
 
@@ -105,7 +147,40 @@ describe("npm start", () => {
     expect(output).toContain(`/functions/v1/automations-webhook/${DEMO.webhookAutomationId}`);
     expect(output).toMatch(/webhook-signature: v1,/);
     expect(output).toMatch(/Demo user JWT \(7 days\): ey/);
-  }, 120_000);
+  }, READY_MS + 30_000);
+
+  it("signs its keys with a secret generated for this data directory (0600), not the Supabase CLI's public one", async () => {
+    const file = secretsPath({ AUTOMATIONS_DATA_DIR: dataDir }, root);
+    expect(output).toContain(`generated for this database, signed with the JWT secret in ${file} (mode 0600)`);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const { jwt_secret } = JSON.parse(readFileSync(file, "utf8")) as { jwt_secret: string };
+    expect(jwt_secret).not.toBe(CLI_DEMO_SECRET);
+    const demoKeys = await localKeys(CLI_DEMO_SECRET);
+    expect(printed("Service key")).not.toBe(demoKeys.serviceRoleKey);
+    expect(printed("Anon key")).not.toBe(demoKeys.anonKey);
+    expect(printed("Service key")).toBe((await localKeys(jwt_secret)).serviceRoleKey);
+    // The Supabase CLI's demo service key is refused.
+    const tick = await fetch(`http://127.0.0.1:${port}/functions/v1/automations-schedule-tick`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${demoKeys.serviceRoleKey}` },
+    });
+    expect(tick.status).toBe(401);
+    expect(((await tick.json()) as { error: { message: string } }).error.message).toMatch(/invalid credentials/);
+    expect(statSync(cliTokenPath({ AUTOMATIONS_DATA_DIR: dataDir }, root)).mode & 0o777).toBe(0o600);
+  });
+
+  it("refuses a foreign Host (DNS rebinding) and /_local/query without the CLI's token", async () => {
+    const res = await rawPost("/_local/query", { host: `rebind.example:${port}`, authorization: `Bearer ${printed("Service key")}` });
+    expect(res.status).toBe(403);
+    expect(JSON.parse(res.body)).toMatchObject({ error: { code: "host_not_allowed" } });
+    const noToken = await fetch(`http://127.0.0.1:${port}/_local/query`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${printed("Service key")}`, "content-type": "application/json" },
+      body: JSON.stringify({ sql: "select 1 as one" }),
+    });
+    expect(noToken.status).toBe(403);
+    expect(((await noToken.json()) as { error: { message: string } }).error.message).toMatch(/for the automations CLI only/);
+  });
 
   it("runs a signed webhook to completion with its steps, and the CLI lists it", async () => {
     const res = await sendDemoWebhook("msg_e2e_1");
@@ -114,12 +189,12 @@ describe("npm start", () => {
     const run = await waitForRun(runId);
     expect(run.status).toBe("completed");
     expect(run.steps.map((s) => [s.action_type, s.status])).toEqual([["create_task", "completed"], ["send_email", "completed"]]);
-    const runs = JSON.parse(cli("runs", "--json")) as Array<{ id: string; automation: string; status: string }>;
+    const runs = JSON.parse(await cli("runs", "--json")) as Array<{ id: string; automation: string; status: string }>;
     expect(runs).toContainEqual(expect.objectContaining({ id: runId, status: "completed", automation: "New lead: task + email" }));
-    const list = JSON.parse(cli("list", "--json")) as Array<{ name: string; runs: number }>;
+    const list = JSON.parse(await cli("list", "--json")) as Array<{ name: string; runs: number }>;
     expect(list.map((a) => a.name).sort()).toEqual(["Every minute", "New lead: task + email", "On new task"]);
-    expect(cli("runs")).toMatch(/completed/);
-  }, 60_000);
+    expect(await cli("runs")).toMatch(/completed/);
+  }, READY_MS);
 
   it("a burst of deliveries on the embedded database: each 202 with its own run, all completed", async () => {
     // Sent at once, they reach the handler together and are enqueued in
@@ -133,18 +208,18 @@ describe("npm start", () => {
     const mine = new Set(bodies.map((b) => b.run_id));
     let runs: Array<{ id: string; status: string; created_at: string }> = [];
     for (const end = Date.now() + 30_000; Date.now() < end; await new Promise((r) => setTimeout(r, 200))) {
-      runs = (JSON.parse(cli("runs", "--json", "--limit", "100")) as typeof runs).filter((r) => mine.has(r.id));
+      runs = (JSON.parse(await cli("runs", "--json", "--limit", "100")) as typeof runs).filter((r) => mine.has(r.id));
       if (runs.length === 20 && runs.every((r) => r.status === "completed")) break;
     }
     expect(runs.map((r) => r.status)).toEqual(Array(20).fill("completed"));
     // created_at is the enqueue transaction's start: runs that share one were
     // written by one batch.
     expect(new Set(runs.map((r) => r.created_at)).size).toBeLessThan(20);
-  }, 120_000);
+  }, READY_MS + 30_000);
 
   it("supabase-js functions.invoke('automations-run') works with the demo user's JWT", async () => {
-    const { anonKey } = await localKeys(LOCAL_JWT_SECRET);
-    const jwt = await userJwt(LOCAL_JWT_SECRET, DEMO.authId, DEMO.email);
+    const anonKey = printed("Anon key");
+    const jwt = printed("Demo user JWT (7 days)");
     const supabase = createClient(`http://127.0.0.1:${port}`, anonKey, {
       global: { headers: { Authorization: `Bearer ${jwt}` } },
       auth: { persistSession: false, autoRefreshToken: false },
@@ -162,26 +237,30 @@ describe("npm start", () => {
     });
     const denied = await anon.functions.invoke("automations-run", { body: { automation_id: DEMO.webhookAutomationId } });
     expect(denied.error).not.toBeNull();
-  }, 60_000);
+  }, READY_MS);
 
   it("stops cleanly on SIGTERM and keeps the data across a restart", async () => {
     expect(await stop()).toBe(0);
     expect(output).toContain("Stopped cleanly.");
+    const before = printed("Service key");
     await start();
     expect(output).toContain("Migrations: up to date");
+    expect(printed("Service key")).toBe(before);
+    expect(output).not.toContain("generated for this database");
     const again = await sendDemoWebhook("msg_e2e_1");
     expect(await again.json()).toEqual({ run_id: runId, duplicate: true });
-    expect(JSON.parse(cli("show", runId, "--json"))).toMatchObject({ status: "completed" });
-  }, 120_000);
+    expect(JSON.parse(await cli("show", runId, "--json"))).toMatchObject({ status: "completed" });
+  }, READY_MS + 30_000);
 
   it("says clearly when the port is taken or DATABASE_URL is unreachable", async () => {
-    const other = mkdtempSync(join(tmpdir(), "automations-start-"));
+    const otherParent = mkdtempSync(join(tmpdir(), "automations-start-"));
+    const other = join(otherParent, "pglite");
     const run = (env: Record<string, string>) =>
       spawnSync(process.execPath, ["--enable-source-maps", bundle], {
         cwd: root,
         env: { ...process.env, PORT: String(port), AUTOMATIONS_DATA_DIR: other, DATABASE_URL: "", ...env },
         encoding: "utf8",
-        timeout: 90_000,
+        timeout: READY_MS,
       });
     const taken = run({});
     expect(taken.status).toBe(1);
@@ -189,6 +268,6 @@ describe("npm start", () => {
     const unreachable = run({ DATABASE_URL: "postgres://postgres@127.0.0.1:1/nope" });
     expect(unreachable.status).toBe(1);
     expect(unreachable.stderr).toMatch(/DATABASE_URL \(127\.0\.0\.1:1\) is unreachable: .*unset it to use the embedded database/);
-    rmSync(other, { recursive: true, force: true });
-  }, 180_000);
+    rmSync(otherParent, { recursive: true, force: true });
+  }, 2 * READY_MS + 30_000);
 });

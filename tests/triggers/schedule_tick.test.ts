@@ -2,7 +2,8 @@
 // overlapping ticks never fire twice, missed-run policies, bad configs skipped.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPostgresDb } from "../../shared/db/postgres.ts";
-import { silentLogger } from "../../shared/logger.ts";
+import type { Db } from "../../shared/db/types.ts";
+import { silentLogger, type LogFields } from "../../shared/logger.ts";
 import { tickSchedules } from "../../shared/triggers/schedule_tick.ts";
 import { createAutomation } from "../helpers/automations.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
@@ -107,5 +108,46 @@ describe("tickSchedules", () => {
     const r = await tickSchedules(t.db, new Date(), silentLogger);
     expect(r.invalid).toContainEqual(expect.objectContaining({ automation_id: id }));
     expect(await runsOf(id)).toHaveLength(0);
+  });
+
+  it("one automation paused between the candidate list and its enqueue fails alone: the others, in every org, get their runs", async () => {
+    const orgB = await createOrg(t.db, "Sched B");
+    const spec = { trigger_type: "schedule" as const, trigger_config: { cron: "* * * * *", timezone: "UTC", missed: "once" } };
+    const a1 = await createAutomation(t.db, org, spec);
+    const victim = await createAutomation(t.db, org, spec);
+    const b1 = await createAutomation(t.db, orgB, spec);
+    const gone = await createAutomation(t.db, orgB, spec);
+    await tickSchedules(t.db, new Date(), silentLogger);
+    await t.db.query("update automations_engine.schedule_state set since = now() - interval '1 hour'");
+    // The real database; a member pauses one automation and deletes another
+    // right after the tick has listed the candidates, before their enqueue.
+    const racing: Db = {
+      ...t.db,
+      async query<T>(text: string, params?: readonly unknown[]) {
+        const rows = await t.db.query<T>(text, params);
+        if (text.includes("schedule_candidates()")) {
+          await t.db.query("update automations set status = 'paused' where id = $1", [victim]);
+          await t.db.query("delete from automations where id = $1", [gone]);
+        }
+        return rows;
+      },
+    };
+    const warnings: Array<[string, LogFields | undefined]> = [];
+    const r = await tickSchedules(racing, new Date(), { ...silentLogger, warn: (m, f) => warnings.push([m, f]) });
+    expect(r.failed).toEqual(
+      expect.arrayContaining([
+        { automation_id: victim, code: "55000", error: expect.stringContaining("is paused, not active") },
+        { automation_id: gone, code: "P0002", error: expect.stringContaining("not found") },
+      ]),
+    );
+    expect(r.failed).toHaveLength(2);
+    expect(warnings.filter(([, f]) => f?.automation_id === victim || f?.automation_id === gone)).toHaveLength(2);
+    expect(await runsOf(a1)).toHaveLength(1);
+    expect(await runsOf(b1)).toHaveLength(1);
+    expect(await runsOf(victim)).toHaveLength(0);
+    // The next tick sees it paused: no failure, no run.
+    const next = await tickSchedules(t.db, new Date(), silentLogger);
+    expect(next.failed).toEqual([]);
+    expect(await runsOf(victim)).toHaveLength(0);
   });
 });
