@@ -204,6 +204,11 @@ describe("filter parity: TypeScript matchesFilter vs automations_engine.filter_m
     { if: [{ "==": [v("operation"), "DELETE"] }, { "==": [v("old_record.status"), "won"] }, { "==": [v("record.status"), "won"] }] },
     { "??": [v("record.owner"), v("record.name")] }, { "==": [v(["record.nope", 7]), 7] }, { ">": [v("record.meta.tier"), 1] },
     { "==": [v("record.tags.0"), "vip"] }, { "==": [v("record.name.length"), 4] }, { "==": [v("record.amount"), v("old_record.amount")] },
+    // Where json-logic-engine's optimiser (used before filters were metered) disagreed with SQL: a falsy
+    // value on the way of a path, a constant comparison in a branch not taken; and a chain of strings,
+    // which the library's own interpreted comparison throws on (filter.ts has its own comparisons).
+    { "===": [v("record.owner.x"), null] }, { "===": [v("old_record.amount.x"), null] },
+    { "<=": ["A", v("record.name"), "z"] }, { if: [false, { ">": ["a", 1] }, { "==": [v("record.status"), "won"] }] },
   ];
 
   it(`agrees on ${filters.length} filters x ${contexts.length} rows`, async () => {
