@@ -8,7 +8,7 @@ import type { Handler } from "../../shared/http/route.ts";
 import { silentLogger } from "../../shared/logger.ts";
 import type { AppDeps } from "../../shared/runtime/deps.ts";
 import { loadSettings } from "../../shared/settings.ts";
-import { filterProblems, matchesFilter } from "../../shared/triggers/filter.ts";
+import { FILTER_BUDGET, filterProblems, matchesFilter } from "../../shared/triggers/filter.ts";
 import type { Filter, FilterContext } from "../../shared/triggers/filter.ts";
 import { createAutomation, withoutConfigValidation } from "../helpers/automations.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
@@ -124,6 +124,24 @@ describe("automations-event", () => {
     expect(res.body).toMatchObject({ matched: 1, runs: [{ automation_id: ok }], skipped: [{ automation_id: throws, reason: expect.stringContaining("boom") }] });
     const table = await call({ type: "INSERT", table: "orders", schema: "public", record: { org_id: org }, old_record: null });
     expect(table.body).toMatchObject({ matched: 0, skipped: [{ automation_id: sqlOnly, reason: expect.stringContaining('operator "+" is not supported') }] });
+  });
+
+  it("bounds a cubic filter saved through SQL: that automation is skipped with the reason, the event still answers", async () => {
+    const items = Array.from({ length: 300 }, (_, i) => i);
+    const cubic = {
+      some: [{ var: "payload.items" }, {
+        some: [{ var: "../../payload.items" }, { some: [{ var: "../../../../payload.items" }, { "==": [{ var: "" }, -1] }] }],
+      }],
+    };
+    const ok = await event(org, { event: "cube.built" });
+    const bomb = await event(org, { event: "cube.built", filter: cubic }); // the database accepts it: it is small and valid
+    const res = await call({ event: "cube.built", org_id: org, payload: { items } });
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({
+      matched: 1,
+      runs: [{ automation_id: ok }],
+      skipped: [{ automation_id: bomb, reason: `filter failed: the filter needs more than ${FILTER_BUDGET} steps of work on this data; simplify it or test less data` }],
+    });
   });
 
   const bad: Array<[string, unknown, Parameters<typeof post>[1], number, string]> = [
