@@ -1,84 +1,24 @@
-// The seed's six example queries, copied verbatim from the seed
-// (seed/automations-skill.md, "Example Queries"). Query 2's
-// '<automation_id>' placeholder is replaced by a real id of the member's org.
-export const SEED_QUERIES: ReadonlyArray<{ label: string; name: string; sql: string }> = [
-  {
-    label: "q1 active automations",
-    name: "List all active automations for the current org:",
-    sql: `SELECT id, name, trigger_type, trigger_config, last_run_at, run_count
-FROM automations
-WHERE status = 'active'
-ORDER BY created_at DESC;
-`,
-  },
-  {
-    label: "q2 ordered actions",
-    name: "Get the ordered action steps for a specific automation:",
-    sql: `SELECT id, action_type, action_config, position
-FROM automation_actions
-WHERE automation_id = '<automation_id>'
-ORDER BY position ASC;
-`,
-  },
-  {
-    label: "q3 last 50 runs",
-    name: "Recent runs across all automations (last 50):",
-    sql: `SELECT
-r.id,
-a.name AS automation_name,
-r.status,
-r.started_at,
-r.completed_at,
-r.error_message
-FROM automation_runs r
-JOIN automations a ON a.id = r.automation_id
-ORDER BY r.started_at DESC
-LIMIT 50;
-`,
-  },
-  {
-    label: "q4 failed runs, 7 days",
-    name: "Failed runs in the last 7 days:",
-    sql: `SELECT
-r.id,
-a.name AS automation_name,
-r.error_message,
-r.started_at,
-r.result
-FROM automation_runs r
-JOIN automations a ON a.id = r.automation_id
-WHERE r.status = 'failed'
-AND r.started_at >= now() - interval '7 days'
-ORDER BY r.started_at DESC;
-`,
-  },
-  {
-    label: "q5 action counts",
-    name: "Automations with their action count:",
-    sql: `SELECT
-a.id,
-a.name,
-a.status,
-a.trigger_type,
-count(aa.id) AS action_count
-FROM automations a
-LEFT JOIN automation_actions aa ON aa.automation_id = a.id
-GROUP BY a.id, a.name, a.status, a.trigger_type
-ORDER BY a.name;
-`,
-  },
-  {
-    label: "q6 success rate per automation",
-    name: "Run success rate per automation:",
-    sql: `SELECT
-a.name,
-a.run_count,
-count(r.id) FILTER (WHERE r.status = 'completed') AS succeeded,
-count(r.id) FILTER (WHERE r.status = 'failed') AS failed
-FROM automations a
-LEFT JOIN automation_runs r ON r.automation_id = a.id
-GROUP BY a.id, a.name, a.run_count
-ORDER BY a.name;
-`,
-  },
-];
+// The seed's six example queries (seed/automations-skill.md, "Example
+// Queries"), read from the one place they are kept: the pgTAP file that
+// defines tests.seed_queries(), where each is the seed's text between $qN$
+// quotes. Query 2 keeps the seed's '<automation_id>' placeholder; the bench
+// puts a real id of the member's org in its place.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
+export const SEED_QUERIES_FILE = join(import.meta.dirname, "../supabase/tests/database/003_seed_queries.test.sql");
+
+export type SeedQuery = { n: number; label: string; caption: string; sql: string };
+
+/** The `(n, 'label', 'caption',` + `$qN$…$qN$` rows of tests.seed_queries(), in order. */
+export function parseSeedQueries(text: string): SeedQuery[] {
+  const row = /^\((\d+), '([^']+)', '([^']+)',\n\$q\1\$([\s\S]*?)\$q\1\$\)/gm;
+  const out = [...text.matchAll(row)].map((m) => ({ n: Number(m[1]), label: m[2]!, caption: m[3]!, sql: m[4]! }));
+  const ns = out.map((q) => q.n).join(",");
+  if (ns !== "1,2,3,4,5,6") {
+    throw new Error(`expected the seed's queries 1 to 6 in ${SEED_QUERIES_FILE}, found [${ns}]; keep its (n, 'label', 'caption', $qN$…$qN$) layout`);
+  }
+  return out;
+}
+
+export const SEED_QUERIES: ReadonlyArray<SeedQuery> = parseSeedQueries(readFileSync(SEED_QUERIES_FILE, "utf8"));

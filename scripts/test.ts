@@ -3,16 +3,19 @@
 // 1. Start a throwaway cluster (or use TEST_DATABASE_URL's server).
 // 2. Build a template database: local bootstrap, then the migrations through
 //    the Supabase CLI (`migration up --db-url`), exactly as a user would.
-// 3. pgTAP files in supabase/tests/database with pg_prove, on a clone.
-// 4. Vitest; each test file clones the template into its own database.
-// 5. Stop and delete the cluster, also on failure or Ctrl-C.
+// 3. Compare its pg_dump with supabase/schema.sql: rewrite the file when it
+//    differs, or with CI=true count a failure.
+// 4. pgTAP files in supabase/tests/database with pg_prove, on a clone.
+// 5. Vitest; each test file clones the template into its own database.
+// 6. Stop and delete the cluster, also on failure or Ctrl-C.
 // Prints one closing line: "N passed, N failed".
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { startCluster, psql, stopOnExit } from "./pg_cluster.ts";
+import { diffExcerpt, dumpSchema, readSchemaFile, whyNotComparable, writeSchemaFile } from "./schema_dump.ts";
+import { buildTemplate, ROOT as root, withDb } from "./template_db.ts";
 
-const root = join(import.meta.dirname, "..");
 const only = process.argv.slice(2); // e.g. `npm test -- pgtap` or `npm test -- tests/engine`
 
 function step(msg: string) {
@@ -27,10 +30,31 @@ function serverUrl(): string {
   return u.toString();
 }
 
-function withDb(url: string, db: string): string {
-  const u = new URL(url);
-  u.pathname = `/${db}`;
-  return u.toString();
+/**
+ * supabase/schema.sql against the template's dump. Returns whether the check
+ * passed, or null when it was skipped.
+ */
+function checkSchemaFile(templateUrl: string): boolean | null {
+  step("supabase/schema.sql against pg_dump of the template");
+  const why = whyNotComparable(templateUrl);
+  if (why) {
+    console.log(`  skipped: ${why}`);
+    return null;
+  }
+  const now = dumpSchema(templateUrl);
+  const was = readSchemaFile();
+  if (was === now) {
+    console.log("  up to date");
+    return true;
+  }
+  if (process.env.CI === "true") {
+    console.log("  FAILED: supabase/schema.sql is out of date: run `npm run schema` and commit it");
+    console.log((was === null ? "  (the file is missing)" : diffExcerpt(was, now)).replace(/^/gm, "    "));
+    return false;
+  }
+  writeSchemaFile(now);
+  console.log("  supabase/schema.sql was out of date and has been rewritten from the migrations: commit it");
+  return true;
 }
 
 async function main(): Promise<number> {
@@ -47,9 +71,7 @@ async function main(): Promise<number> {
   }
 
   const template = `automations_template_${process.pid}`;
-  const templateUrl = withDb(admin, template);
   step(`building template database ${template}: bootstrap + supabase migration up`);
-  psql(admin, ["-c", `drop database if exists ${template}`, "-c", `create database ${template}`]);
   const cleanup = () => {
     try {
       psql(admin, ["-c", `drop database if exists ${template} with (force)`]);
@@ -58,16 +80,15 @@ async function main(): Promise<number> {
     }
   };
   process.once("exit", cleanup);
-  psql(templateUrl, ["-f", join(root, "supabase/local/bootstrap.sql")]);
-  const up = spawnSync("npx", ["supabase", "migration", "up", "--db-url", templateUrl], {
-    cwd: root,
-    encoding: "utf8",
-  });
-  if (up.status !== 0) {
-    console.error(up.stdout, up.stderr);
-    throw new Error("supabase migration up failed on the template database");
-  }
-  console.log(up.stderr.trim().split("\n").filter((l) => l.startsWith("Applying")).map((l) => `  ${l}`).join("\n"));
+  const { url: templateUrl, applied } = buildTemplate(admin, template);
+  console.log(applied.map((l) => `  ${l}`).join("\n"));
+
+  let passed = 0;
+  let failed = 0;
+  const schemaOk = checkSchemaFile(templateUrl);
+  if (schemaOk === true) passed += 1;
+  if (schemaOk === false) failed += 1;
+
   // The suites define ad-hoc test actions ("probe", "flaky", ...) that save-time
   // validation would refuse as unknown types. '*' accepts every unregistered
   // type in the template and so in every clone (migration 000810); a suite that
@@ -77,8 +98,6 @@ async function main(): Promise<number> {
     "insert into automations_engine.custom_action_types (action_type, description) values ('*', 'npm test: ad-hoc test action types')",
   ]);
 
-  let passed = 0;
-  let failed = 0;
   const runPgtap = only.length === 0 || only.includes("pgtap");
   const vitestArgs = only.filter((a) => a !== "pgtap");
   const runVitest = only.length === 0 || vitestArgs.length > 0;

@@ -96,11 +96,7 @@ create trigger memberships_set_updated_at
   for each row execute function public.set_updated_at();
 
 -- -----------------------------------------------------------------------------
--- Helpers used by every policy. SECURITY DEFINER so that they can read users
--- and memberships without recursing through those tables' own policies;
--- search_path is fixed and every name is schema-qualified. Policies call them
--- as `(select public.get_user_org_id())` so PostgreSQL evaluates them once per
--- statement (an InitPlan), not once per row.
+-- Helpers used by every policy.
 -- -----------------------------------------------------------------------------
 create or replace function public.get_user_org_id()
 returns uuid
@@ -109,6 +105,12 @@ stable
 security definer
 set search_path = ''
 as $$
+  -- Used by every policy, as are get_user_role() and is_admin(). SECURITY
+  -- DEFINER so that they can read users and memberships without recursing
+  -- through those tables' own policies; search_path is fixed and every name
+  -- is schema-qualified. Policies call them as
+  -- `(select public.get_user_org_id())` so PostgreSQL evaluates them once per
+  -- statement (an InitPlan), not once per row.
   select u.org_id
   from public.users u
   join public.memberships m on m.user_id = u.id and m.org_id = u.org_id
@@ -127,6 +129,7 @@ stable
 security definer
 set search_path = ''
 as $$
+  -- SECURITY DEFINER and called once per statement, as get_user_org_id() says.
   select m.role
   from public.users u
   join public.memberships m on m.user_id = u.id and m.org_id = u.org_id
@@ -145,6 +148,7 @@ stable
 security definer
 set search_path = ''
 as $$
+  -- SECURITY DEFINER and called once per statement, as get_user_org_id() says.
   select coalesce(public.get_user_role() in ('owner', 'admin'), false)
 $$;
 comment on function public.is_admin() is 'True when the signed-in user is an owner or admin of their org.';

@@ -106,8 +106,7 @@ create trigger automation_runs_set_updated_at
   for each row execute function public.set_updated_at();
 
 -- -----------------------------------------------------------------------------
--- org_id never changes: moving a row between tenants would leak it. The RLS
--- WITH CHECK already stops members; this also stops service-role code.
+-- org_id is immutable.
 -- -----------------------------------------------------------------------------
 create or replace function public.prevent_org_id_change()
 returns trigger
@@ -115,6 +114,8 @@ language plpgsql
 set search_path = ''
 as $$
 begin
+  -- org_id never changes: moving a row between tenants would leak it. The RLS
+  -- WITH CHECK already stops members; this also stops service-role code.
   if new.org_id is distinct from old.org_id then
     raise exception 'org_id of % % cannot change', tg_table_name, old.id
       using errcode = '42501', hint = 'Create the row in the other organization instead.';

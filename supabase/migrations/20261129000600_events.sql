@@ -6,35 +6,12 @@
 --     after insert or update or delete on public.deals
 --     for each row execute function public.automations_table_event();
 --
--- The trigger finds the active event automations of the row's org that name
--- the table and operation, evaluates each filter here in SQL, and enqueues a
--- run per match in the same transaction as the write: no event is lost, and a
--- rolled-back write leaves no run. The automations-event function does the
--- same for Database Webhooks and application events over HTTP, with the
--- TypeScript evaluator of shared/triggers/filter.ts; both read the filter
--- language the same way (tests/triggers/event_handler.test.ts checks parity).
---
--- Filter language in SQL: the {"changed": col, "from"?, "to"?} shorthand and
--- the JsonLogic operators var, missing, missing_some, preserve, if, ?:, ??,
--- and, or, !, not, !!, ==, ===, !=, !==, <, <=, >, >= (2 or 3 arguments) and
--- in, with json-logic-engine's semantics (JavaScript coercions; a rule that
--- throws in JavaScript, such as {"==": ["abc", 1]}, does not match). Other
--- operators raise 22023, and the trigger then skips that automation with a
--- WARNING; automations_engine.filter_check() names the problem, for
--- save-time validation of table-event filters. Filters see
--- {record, old_record, payload: null, operation}, as in TypeScript.
---
--- Cost: the trigger runs on every write of an attached table, so the helpers
--- are small SQL functions PostgreSQL can inline into the evaluator's cached
--- plans. They have no `set search_path` for that reason (a SET clause
--- prevents inlining and costs a GUC save/restore per call); every name in
--- them is schema-qualified, and only the service and the entry points below,
--- which pin search_path = '', call them.
+-- The trigger (public.automations_table_event) and the SQL evaluator of the
+-- filter language; their function bodies say how each works and why.
 -- =============================================================================
 
 -- -----------------------------------------------------------------------------
--- JavaScript values. SQL NULL stands for JavaScript's undefined / NaN / "this
--- threw"; JSON null is 'null'::jsonb. Numbers are doubles, as in JavaScript.
+-- JavaScript values.
 -- -----------------------------------------------------------------------------
 create or replace function automations_engine.filter_double(p numeric)
 returns double precision
@@ -334,6 +311,17 @@ declare
   v_cmp boolean;
   i int := 0;
 begin
+  -- Values are JavaScript's: SQL NULL stands for JavaScript's undefined / NaN /
+  -- "this threw"; JSON null is 'null'::jsonb. Numbers are doubles, as in
+  -- JavaScript.
+  --
+  -- Cost: the trigger runs on every write of an attached table, so the helpers
+  -- are small SQL functions PostgreSQL can inline into the evaluator's cached
+  -- plans. They have no `set search_path` for that reason (a SET clause
+  -- prevents inlining and costs a GUC save/restore per call); every name in
+  -- them is schema-qualified, and only the service and the entry points
+  -- (filter_matches and automations_table_event, which pin search_path = '')
+  -- call them.
   if jsonb_typeof(p_rule) = 'array' then
     for j in 0 .. jsonb_array_length(p_rule) - 1 loop
       v_a := automations_engine.filter_eval(p_rule -> j, p_data);
@@ -526,6 +514,16 @@ declare
   v_after jsonb;
   v_problem text;
 begin
+  -- Filter language in SQL: the {"changed": col, "from"?, "to"?} shorthand and
+  -- the JsonLogic operators var, missing, missing_some, preserve, if, ?:, ??,
+  -- and, or, !, not, !!, ==, ===, !=, !==, <, <=, >, >= (2 or 3 arguments) and
+  -- in, with json-logic-engine's semantics (JavaScript coercions; a rule that
+  -- throws in JavaScript, such as {"==": ["abc", 1]}, does not match). Other
+  -- operators raise 22023, and the trigger then skips that automation with a
+  -- WARNING; automations_engine.filter_check() names the problem, for
+  -- save-time validation of table-event filters. Filters see
+  -- {record, old_record, payload: null, operation}, as in TypeScript.
+  --
   if p_filter is null or p_filter = 'null'::jsonb then return true; end if;
   if jsonb_typeof(p_filter) <> 'object' then
     raise exception 'a filter must be a JSON object (a JsonLogic rule or {"changed": ...}), got %', jsonb_typeof(p_filter)
@@ -631,6 +629,14 @@ declare
   -- Runs started by runs' writes, nested this deep, are a loop (A's write starts A again).
   c_max_depth constant integer := 10;
 begin
+  -- Finds the active event automations of the row's org that name
+  -- the table and operation, evaluates each filter here in SQL, and enqueues a
+  -- run per match in the same transaction as the write: no event is lost, and a
+  -- rolled-back write leaves no run. The automations-event function does the
+  -- same for Database Webhooks and application events over HTTP, with the
+  -- TypeScript evaluator of shared/triggers/filter.ts; both read the filter
+  -- language the same way (tests/triggers/event_handler.test.ts checks parity).
+  --
   if tg_level <> 'ROW' or tg_when <> 'AFTER' then
     raise exception 'public.automations_table_event() must be attached AFTER INSERT OR UPDATE OR DELETE ... FOR EACH ROW (it is % % on %.%)',
       tg_when, tg_level, tg_table_schema, tg_table_name using errcode = '39P01';

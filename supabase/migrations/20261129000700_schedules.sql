@@ -84,6 +84,13 @@ grant execute on function automations_engine.schedule_candidates(), automations_
   to service_role;
 
 -- -----------------------------------------------------------------------------
+-- Hosted Supabase: the tick and the worker every minute with pg_cron + pg_net.
+-- -----------------------------------------------------------------------------
+create or replace function automations_engine.install_cron(p_schedule text default '* * * * *')
+returns text
+language plpgsql
+set search_path = ''
+as $$
 -- Hosted Supabase: pg_cron + pg_net call the schedule tick and the worker
 -- every minute. URL and key come from Vault at each call, so rotating them
 -- needs no reinstall:
@@ -91,12 +98,6 @@ grant execute on function automations_engine.schedule_candidates(), automations_
 --   select vault.create_secret('<service role key>', 'automations_service_role_key');
 --   select automations_engine.install_cron();
 -- Harmless where pg_cron or pg_net is missing: it says what to enable.
--- -----------------------------------------------------------------------------
-create or replace function automations_engine.install_cron(p_schedule text default '* * * * *')
-returns text
-language plpgsql
-set search_path = ''
-as $$
 declare
   v_call text := $call$
     select net.http_post(

@@ -1,20 +1,8 @@
 -- =============================================================================
 -- CONFIG VALIDATION (1 of 2): TRIGGER CONFIGS
--- Client apps save automations straight through PostgREST (supabase-js insert
--- and update under RLS), so "checked when saved" has to happen in the database.
--- A BEFORE trigger on public.automations refuses an invalid trigger_config
--- with SQLSTATE 23514 (check_violation, answered as 400) and, where practical,
--- the words of the TypeScript validator (shared/triggers/config.ts), which
--- stays the source of truth at run time. Checked here:
---   schedule  all of it: strict keys, cron, timezone, missed, max_catch_up;
---   event     strict keys, table xor event, operations, and the filter: its
---             shape, the changed shorthand, one operator per JsonLogic
---             operation, known operators, var roots;
---   webhook, manual: all of it.
--- Only in TypeScript: JsonLogic arity (found by running the rule), the 16 KiB
--- filter size limit. Actions are checked by the next migration (000810).
--- tests/validation/config_validation.test.ts runs one corpus through both
--- languages and asserts they agree, known differences included.
+-- A BEFORE trigger on public.automations (check_trigger_config) refuses an
+-- invalid trigger_config with SQLSTATE 23514, and the helpers it uses: cron,
+-- time zones, JsonLogic filters. Actions: the next migration (000810).
 -- =============================================================================
 
 -- -----------------------------------------------------------------------------
@@ -51,15 +39,7 @@ comment on function automations_engine.json_shown(jsonb) is
   'How a wrong value reads in a message: "an array", "an object", or the JSON scalar (cut at 40 characters).';
 
 -- -----------------------------------------------------------------------------
--- Cron. Mirrors cron-parser 5.10 as shared/triggers/schedule_times.ts uses it:
--- five fields or a macro; per item *, ?, n, n-m, each with /step; names
--- JAN-DEC and SUN-SAT (any case); day-of-week 7 = Sunday, nL (last weekday n
--- of the month), n#k (k-th weekday n, k 1-5); day-of-month L; a value listed
--- twice is an error, as in cron-parser. Stricter than TypeScript on purpose:
--- H anywhere (cron-parser would pick a random value) and # with anything but
--- digits 1-5 after it (cron-parser reads "1#2.0" or "1#0x2" as numbers).
--- Measured: 50,000 fuzzed expressions (field-by-field and whole) got the same
--- verdict here and from cronProblem(), except the H cases above.
+-- Cron.
 -- -----------------------------------------------------------------------------
 create or replace function automations_engine.cron_field(p_name text, p_value text, out problem text, out vals text[])
 language plpgsql
@@ -183,6 +163,15 @@ language plpgsql
 immutable
 set search_path = ''
 as $$
+-- Cron. Mirrors cron-parser 5.10 as shared/triggers/schedule_times.ts uses it:
+-- five fields or a macro; per item *, ?, n, n-m, each with /step; names
+-- JAN-DEC and SUN-SAT (any case); day-of-week 7 = Sunday, nL (last weekday n
+-- of the month), n#k (k-th weekday n, k 1-5); day-of-month L; a value listed
+-- twice is an error, as in cron-parser. Stricter than TypeScript on purpose:
+-- H anywhere (cron-parser would pick a random value) and # with anything but
+-- digits 1-5 after it (cron-parser reads "1#2.0" or "1#0x2" as numbers).
+-- Measured: 50,000 fuzzed expressions (field-by-field and whole) got the same
+-- verdict here and from cronProblem(), except the H cases above.
 declare
   c_ws constant text := '[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+';
   c_macros constant text[] := '{@yearly,@annually,@monthly,@weekly,@daily,@hourly}';
@@ -270,14 +259,7 @@ comment on function automations_engine.cron_problem(text) is
   'Why a cron expression is not an acceptable schedule (quoting it, as cronProblem() in schedule_times.ts), or null when it is fine.';
 
 -- -----------------------------------------------------------------------------
--- Time zones. TypeScript accepts what Intl accepts (IANA names and aliases,
--- any case). Here: a name PostgreSQL loads from its tz database (any case),
--- minus what only PostgreSQL has (posix/..., Factory, localtime, posixrules)
--- and minus POSIX specs like "UTC+3", which PostgreSQL also takes but Intl
--- does not. Measured difference (Node 20, ICU 78, tzdata 2025): ICU also
--- knows a few legacy IDs PostgreSQL lacks (the Java 3-letter IDs such as
--- "PST" or "IST", SystemV/..., US/Pacific-New); those are refused here, so
--- use the IANA name. set_config instead of pg_timezone_names: ~0.05 ms, not ~90.
+-- Time zones.
 -- -----------------------------------------------------------------------------
 create or replace function automations_engine.timezone_problem(p_tz text)
 returns text
@@ -289,6 +271,14 @@ as $$
 declare
   v_name text;
 begin
+  -- Time zones. TypeScript accepts what Intl accepts (IANA names and aliases,
+  -- any case). Here: a name PostgreSQL loads from its tz database (any case),
+  -- minus what only PostgreSQL has (posix/..., Factory, localtime, posixrules)
+  -- and minus POSIX specs like "UTC+3", which PostgreSQL also takes but Intl
+  -- does not. Measured difference (Node 20, ICU 78, tzdata 2025): ICU also
+  -- knows a few legacy IDs PostgreSQL lacks (the Java 3-letter IDs such as
+  -- "PST" or "IST", SystemV/..., US/Pacific-New); those are refused here, so
+  -- use the IANA name. set_config instead of pg_timezone_names: ~0.05 ms, not ~90.
   begin
     v_name := pg_catalog.set_config('TimeZone', p_tz, true);
   exception when others then
@@ -308,14 +298,10 @@ begin
 end;
 $$;
 comment on function automations_engine.timezone_problem(text) is
-  'Why a time zone name is not accepted for schedules, or null. See the migration for how it differs from Intl.';
+  'Why a time zone name is not accepted for schedules, or null. Its body says how it differs from Intl.';
 
 -- -----------------------------------------------------------------------------
--- JsonLogic rules (event filters here, action conditions in the next
--- migration): one operator per operation, known operators only, and var paths
--- that start at a root of the context. Arity and path grammar are checked in
--- TypeScript only. Deeper than p_max_depth is refused (filters: 100, a limit
--- of this walk; conditions: 32, as in TypeScript).
+-- JsonLogic rules.
 -- -----------------------------------------------------------------------------
 create or replace function automations_engine.json_key_path(p_key text)
 returns text
@@ -335,6 +321,11 @@ language plpgsql
 immutable
 set search_path = ''
 as $$
+-- JsonLogic rules (event filters here, action conditions in the next
+-- migration): one operator per operation, known operators only, and var paths
+-- that start at a root of the context. Arity and path grammar are checked in
+-- TypeScript only. Deeper than p_max_depth is refused (filters: 100, a limit
+-- of this walk; conditions: 32, as in TypeScript).
 declare
   v_out text[] := '{}';
   v_keys text[];
@@ -563,9 +554,7 @@ comment on function automations_engine.trigger_config_problems(public.automation
   'Problems of a trigger_config for its trigger type, each starting with its JSON path; empty when valid. Mirrors validateTriggerConfig().';
 
 -- -----------------------------------------------------------------------------
--- The trigger. It fires on insert and when trigger_type or trigger_config
--- change, so a status change never trips over a config saved before this
--- migration. SECURITY DEFINER: the helpers above are not granted to API roles.
+-- The trigger.
 -- -----------------------------------------------------------------------------
 create or replace function automations_engine.check_trigger_config()
 returns trigger
@@ -576,6 +565,25 @@ as $$
 declare
   v_problems text[] := automations_engine.trigger_config_problems(new.trigger_type, new.trigger_config);
 begin
+  -- Client apps save automations straight through PostgREST (supabase-js insert
+  -- and update under RLS), so "checked when saved" has to happen in the database.
+  -- This BEFORE trigger on public.automations refuses an invalid trigger_config
+  -- with SQLSTATE 23514 (check_violation, answered as 400) and, where practical,
+  -- the words of the TypeScript validator (shared/triggers/config.ts), which
+  -- stays the source of truth at run time. Checked here:
+  --   schedule  all of it: strict keys, cron, timezone, missed, max_catch_up;
+  --   event     strict keys, table xor event, operations, and the filter: its
+  --             shape, the changed shorthand, one operator per JsonLogic
+  --             operation, known operators, var roots;
+  --   webhook, manual: all of it.
+  -- Only in TypeScript: JsonLogic arity (found by running the rule), the 16 KiB
+  -- filter size limit. Actions are checked by check_action().
+  -- tests/validation/config_validation.test.ts runs one corpus through both
+  -- languages and asserts they agree, known differences included.
+  --
+  -- It fires on insert and when trigger_type or trigger_config change, so a
+  -- status change never trips over a config saved before this check existed.
+  -- SECURITY DEFINER: the helpers it calls are not granted to API roles.
   if cardinality(v_problems) > 0 then
     raise exception using
       errcode = '23514',

@@ -1,13 +1,8 @@
 -- =============================================================================
 -- CONFIG VALIDATION (2 of 2): ACTIONS
--- A BEFORE trigger on public.automation_actions refuses, with SQLSTATE 23514
--- and the config path in the message, an action whose type is unknown, whose
--- action_config does not fit its type, whose templates cannot parse or whose
--- condition is malformed. The zod schemas in shared/actions/*.ts stay the
--- source of truth at run time; here each built-in type has a compact spec
--- (builtin_action_specs) mirroring its schema's keys, required keys and value
--- types. A value that is exactly one placeholder ("{{trigger.payload.n}}")
--- passes wherever the schema is templated(), as at save time in TypeScript.
+-- A BEFORE trigger on public.automation_actions (check_action) refuses an
+-- action whose type is unknown or whose config or condition is invalid, with
+-- SQLSTATE 23514.
 --
 -- Custom action types: a project that adds its own actions to the worker
 -- registers them here, optionally with a config_schema in the same spec
@@ -16,10 +11,6 @@
 --   values ('send_sms', 'SMS through our provider');
 -- A row '*' accepts every unregistered type without config checks; `npm test`
 -- registers it in its template database, whose tests use ad-hoc probe types.
---
--- Checked only in TypeScript: URL parsing beyond scheme and host (WHATWG URL),
--- header names inside templated objects, template path grammar beyond the
--- root name, condition path grammar and arity of non-iterator operators.
 -- =============================================================================
 
 create table automations_engine.custom_action_types (
@@ -38,11 +29,7 @@ revoke all on automations_engine.custom_action_types from public, anon, authenti
 grant select, insert, update, delete on automations_engine.custom_action_types to service_role;
 
 -- -----------------------------------------------------------------------------
--- The built-in types, one spec each. Keys: kind (string number integer
--- boolean object array json enum url http_method headers email recipients
--- table column row_id uuid date_or_datetime datetime), required, templated,
--- nullable, values (enum), min_length/max_length (string; trim first if
--- "trim"), gt/max (number, integer).
+-- The built-in types, one spec each.
 -- -----------------------------------------------------------------------------
 create or replace function automations_engine.builtin_action_specs()
 returns jsonb
@@ -50,6 +37,11 @@ language sql
 immutable
 set search_path = ''
 as $$
+  -- The built-in types, one spec each. Keys: kind (string number integer
+  -- boolean object array json enum url http_method headers email recipients
+  -- table column row_id uuid date_or_datetime datetime), required, templated,
+  -- nullable, values (enum), min_length/max_length (string; trim first if
+  -- "trim"), gt/max (number, integer).
   select '{
     "create_task": {"keys": {
       "title": {"kind": "string", "required": true, "trim": true, "min_length": 1, "max_length": 500},
@@ -245,10 +237,7 @@ comment on function automations_engine.action_config_problems(jsonb, jsonb) is
   'Problems of an action_config against a spec, each starting with its path (action_config.url: required); empty when it fits.';
 
 -- -----------------------------------------------------------------------------
--- Templates in any string of a config, as shared/engine/template_scan.ts scans
--- them: an unclosed {{, an empty placeholder, a root that is not one of
--- trigger, steps, run, automation, org; and the size limits (64 levels, 1000
--- placeholders, 100000 characters in a string with placeholders).
+-- Templates in any string of a config.
 -- -----------------------------------------------------------------------------
 create or replace function automations_engine.template_problems(p_value jsonb, p_path text default 'action_config', p_depth integer default 0)
 returns text[]
@@ -256,6 +245,10 @@ language plpgsql
 immutable
 set search_path = ''
 as $$
+-- Templates in any string of a config, as shared/engine/expressions/template_scan.ts scans
+-- them: an unclosed {{, an empty placeholder, a root that is not one of
+-- trigger, steps, run, automation, org; and the size limits (64 levels, 1000
+-- placeholders, 100000 characters in a string with placeholders).
 declare
   v_s text;
   v_out text[] := '{}';
@@ -323,8 +316,7 @@ comment on function automations_engine.template_problems(jsonb, text, integer) i
   'Template syntax problems in every string of a config (path first); empty when all placeholders parse.';
 
 -- -----------------------------------------------------------------------------
--- Conditions: {"if": <rule>, "else": "skip" | "stop"} with the operators of
--- shared/engine/condition_check.ts (tests/validation checks the list).
+-- Conditions.
 -- -----------------------------------------------------------------------------
 create or replace function automations_engine.condition_problems(p_condition jsonb)
 returns text[]
@@ -332,6 +324,8 @@ language sql
 immutable
 set search_path = ''
 as $$
+  -- Conditions: {"if": <rule>, "else": "skip" | "stop"} with the operators of
+  -- shared/engine/expressions/condition_check.ts (tests/validation checks the list).
   select case
     when p_condition is null then '{}'::text[]
     when jsonb_typeof(p_condition) <> 'object' then array['condition: must be an object {"if": <rule>, "else": "skip" | "stop"}']
@@ -406,6 +400,18 @@ as $$
 declare
   v_problems text[] := automations_engine.action_problems(new.action_type, new.action_config, new.condition);
 begin
+  -- This BEFORE trigger on public.automation_actions refuses, with SQLSTATE 23514
+  -- and the config path in the message, an action whose type is unknown, whose
+  -- action_config does not fit its type, whose templates cannot parse or whose
+  -- condition is malformed. The zod schemas in shared/actions/*.ts stay the
+  -- source of truth at run time; here each built-in type has a compact spec
+  -- (builtin_action_specs) mirroring its schema's keys, required keys and value
+  -- types. A value that is exactly one placeholder ("{{trigger.payload.n}}")
+  -- passes wherever the schema is templated(), as at save time in TypeScript.
+  --
+  -- Checked only in TypeScript: URL parsing beyond scheme and host (WHATWG URL),
+  -- header names inside templated objects, template path grammar beyond the
+  -- root name, condition path grammar and arity of non-iterator operators.
   if cardinality(v_problems) > 0 then
     raise exception using
       errcode = '23514',

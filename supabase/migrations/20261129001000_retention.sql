@@ -4,22 +4,8 @@
 -- runs stay (public.automation_settings; no row = the defaults, 30 days for
 -- completed runs and 90 for failed ones), and the engine deletes expired
 -- terminal runs with their steps, plus snapshots nothing needs any more.
---
--- How locks stay short:
---   * automations_engine.prune_runs() deletes ONE bounded batch per call and
---     returns. Called on its own (autocommit), each batch is its own short
---     transaction: the row locks of a batch (up to p_batch_size runs and their
---     steps) are released within milliseconds, and rows another session holds
---     are skipped (FOR UPDATE SKIP LOCKED), never waited for.
---   * Only completed/failed runs are ever chosen: pending and running runs,
---     the only rows enqueue/claim/save_progress touch, are never locked. New
---     runs keep flowing (their inserts take no lock a delete conflicts with).
---   * Loops live outside a transaction: the procedure prune_runs_job() (what
---     pg_cron calls) COMMITs after every batch, and shared/engine/sql/retention.ts
---     calls prune_runs() repeatedly from TypeScript (the local runtime).
---     A function looping over batches would hold every lock until it returned.
--- Deleting a run frees its idempotency key: exactly-once recording per key
--- holds for as long as the run is retained.
+-- prune_runs() deletes one bounded batch per call; its body says how the
+-- locks stay short.
 -- =============================================================================
 
 -- -----------------------------------------------------------------------------
@@ -97,6 +83,21 @@ declare
   v_versions integer := 0;
   v_found integer;
 begin
+  -- How locks stay short:
+  --   * This function deletes ONE bounded batch per call and returns. Called
+  --     on its own (autocommit), each batch is its own short transaction: the
+  --     row locks of a batch (up to p_batch_size runs and their steps) are
+  --     released within milliseconds, and rows another session holds are
+  --     skipped (FOR UPDATE SKIP LOCKED), never waited for.
+  --   * Only completed/failed runs are ever chosen: pending and running runs,
+  --     the only rows enqueue/claim/save_progress touch, are never locked. New
+  --     runs keep flowing (their inserts take no lock a delete conflicts with).
+  --   * Loops live outside a transaction: the procedure prune_runs_job() (what
+  --     pg_cron calls) COMMITs after every batch, and shared/engine/sql/retention.ts
+  --     calls prune_runs() repeatedly from TypeScript (the local runtime).
+  --     A function looping over batches would hold every lock until it returned.
+  -- Deleting a run frees its idempotency key: exactly-once recording per key
+  -- holds for as long as the run is retained.
   if p_batch_size is null or p_batch_size not between 1 and 50000 then
     raise exception 'p_batch_size must be between 1 and 50000, got %', p_batch_size
       using errcode = '22023', hint = 'Call it repeatedly with a few thousand at most.';
@@ -170,11 +171,7 @@ comment on function automations_engine.prune_runs(integer) is
   'Returns {deleted_runs, deleted_steps, deleted_versions, more}. Call it outside a transaction, repeatedly while more is true.';
 
 -- -----------------------------------------------------------------------------
--- prune_runs_job: what pg_cron calls. A PROCEDURE so it can COMMIT between
--- batches. PostgreSQL forbids transaction control in a routine with a SET
--- clause, so this one cannot pin search_path: every name in it is
--- schema-qualified instead (it is SECURITY INVOKER and only the service may
--- call it). Must be CALLed on its own, not inside a transaction block.
+-- prune_runs_job: what pg_cron calls.
 -- -----------------------------------------------------------------------------
 create or replace procedure automations_engine.prune_runs_job(
   p_batch_size integer default 1000,
@@ -190,6 +187,11 @@ declare
   v_runs bigint := 0;
   v_versions bigint := 0;
 begin
+  -- prune_runs_job: what pg_cron calls. A PROCEDURE so it can COMMIT between
+  -- batches. PostgreSQL forbids transaction control in a routine with a SET
+  -- clause, so this one cannot pin search_path: every name in it is
+  -- schema-qualified instead (it is SECURITY INVOKER and only the service may
+  -- call it). Must be CALLed on its own, not inside a transaction block.
   loop
     v_batch := automations_engine.prune_runs(p_batch_size);
     commit;
@@ -208,10 +210,7 @@ comment on procedure automations_engine.prune_runs_job(integer, integer, integer
   'Run as `call automations_engine.prune_runs_job()` in its own transaction (pg_cron does).';
 
 -- -----------------------------------------------------------------------------
--- Hosted Supabase: schedule the job with pg_cron (pure SQL, no pg_net):
---   select automations_engine.install_retention_cron();
--- Harmless where pg_cron is missing: it says what to enable. The local runtime
--- calls pruneRuns() from shared/engine/sql/retention.ts instead.
+-- Hosted Supabase: the retention job with pg_cron.
 -- -----------------------------------------------------------------------------
 create or replace function automations_engine.install_retention_cron(p_schedule text default '17 * * * *')
 returns text
@@ -219,6 +218,10 @@ language plpgsql
 set search_path = ''
 as $$
 begin
+  -- Hosted Supabase: schedule the job with pg_cron (pure SQL, no pg_net):
+  --   select automations_engine.install_retention_cron();
+  -- Harmless where pg_cron is missing: it says what to enable. The local runtime
+  -- calls pruneRuns() from shared/engine/sql/retention.ts instead.
   if not exists (select 1 from pg_catalog.pg_extension where extname = 'pg_cron') then
     return 'pg_cron is not enabled: enable it (Dashboard > Database > Extensions), then run select automations_engine.install_retention_cron();';
   end if;

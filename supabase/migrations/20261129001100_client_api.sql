@@ -13,8 +13,7 @@
 -- =============================================================================
 
 -- -----------------------------------------------------------------------------
--- Which automation/run may the caller touch? Service callers any; users only
--- their org's. Same answer as RLS, for SECURITY DEFINER functions.
+-- Which automation/run may the caller touch?
 -- -----------------------------------------------------------------------------
 create or replace function automations_engine.require_org_access(p_org_id uuid, p_what text)
 returns void
@@ -23,6 +22,8 @@ stable
 set search_path = ''
 as $$
 begin
+  -- Which automation/run may the caller touch? Service callers any; users only
+  -- their org's. Same answer as RLS, for SECURITY DEFINER functions.
   if p_org_id is null
      or (not automations_engine.caller_is_service() and p_org_id is distinct from (select public.get_user_org_id())) then
     raise exception '% not found', p_what using errcode = 'P0002';
@@ -34,7 +35,6 @@ comment on function automations_engine.require_org_access(uuid, text) is
 
 -- -----------------------------------------------------------------------------
 -- Insert an ordered action list (shared by create and replace).
--- actions: [{action_type, action_config?, name?, condition?, retry?, template_missing?, position?}]
 -- -----------------------------------------------------------------------------
 create or replace function automations_engine.insert_actions(p_org_id uuid, p_automation_id uuid, p_actions jsonb)
 returns integer
@@ -44,6 +44,7 @@ as $$
 declare
   v_n integer;
 begin
+  -- p_actions: [{action_type, action_config?, name?, condition?, retry?, template_missing?, position?}]
   if p_actions is null or jsonb_typeof(p_actions) <> 'array' then
     raise exception 'actions must be a JSON array of {action_type, action_config, ...}' using errcode = '22023';
   end if;

@@ -1,43 +1,14 @@
 -- =============================================================================
--- WEBHOOK DELIVERIES IN BATCHES (docs/performance.md, change 17)
---
--- Under a burst, most of PostgreSQL's time per webhook delivery went to the
--- statement around the insert, not the insert: an executor start-up for each
--- of webhook_enqueue's and enqueue's statements, a transaction and a commit
--- (with its WAL flush) per delivery. The webhook handler now groups the
--- deliveries that arrive while earlier ones are being written
--- (shared/db/batcher.ts) and writes them with this function: one statement,
--- one transaction, one flush for all of them. Measured with pgbench, CPU per
--- delivery without the flush: 0.21 ms one at a time (webhook_enqueue), 0.10 ms
--- in batches of 8, 0.06 ms marginal. A delivery that arrives alone still goes
--- through webhook_enqueue (cheaper for one).
---
--- Same answers as calling webhook_enqueue for each item in order:
---   - stale (nothing written) when the automation is not an active webhook
---     automation or its secrets were rotated since the caller verified with
---     them (rotated_at differs);
---   - created when the idempotency key is new for the automation, else the
---     existing run's id with created = false; two items with the same key in
---     one batch get one run, the first item creates it;
---   - one NOTIFY on automation_runs when the due queue was otherwise empty.
--- Either every item is applied or the call fails and nothing is: the caller
--- then sends each item on its own, so one bad item fails only its delivery.
+-- WEBHOOK DELIVERIES IN BATCHES
+-- webhook_enqueue_many(): the webhook handler writes the deliveries that
+-- arrive together in one statement and one commit (docs/performance.md).
 -- =============================================================================
 
 create function automations_engine.webhook_enqueue_many(p_items jsonb)
 returns table (run_id uuid, created boolean, stale boolean)
 language plpgsql
 set search_path = ''
--- One plan per backend, made once: the statement is planned the same way for
--- every batch (its input is one jsonb array), and replanning a four-CTE
--- statement per call cost more than a small batch saves.
 set plan_cache_mode = force_generic_plan
--- The generic plan is made with whatever size the tables have at the time.
--- claim_runs once kept a sequential scan planned on a near-empty table (see
--- 20261129001300_claim_token.sql). This statement chose its indexes even
--- without this setting in tests/engine/plan_stability.test.ts; it stays as a
--- guard, because every lookup here is by primary or unique key and a
--- sequential scan is never the right choice.
 set enable_seqscan = off
 as $$
 declare
@@ -48,6 +19,39 @@ declare
   v_new uuid[];
   v_keyless boolean;
 begin
+  -- Under a burst, most of PostgreSQL's time per webhook delivery went to the
+  -- statement around the insert, not the insert: an executor start-up for each
+  -- of webhook_enqueue's and enqueue's statements, a transaction and a commit
+  -- (with its WAL flush) per delivery. The webhook handler now groups the
+  -- deliveries that arrive while earlier ones are being written
+  -- (shared/db/batcher.ts) and writes them with this function: one statement,
+  -- one transaction, one flush for all of them. Measured with pgbench, CPU per
+  -- delivery without the flush: 0.21 ms one at a time (webhook_enqueue), 0.10 ms
+  -- in batches of 8, 0.06 ms marginal. A delivery that arrives alone still goes
+  -- through webhook_enqueue (cheaper for one).
+  --
+  -- Same answers as calling webhook_enqueue for each item in order:
+  --   - stale (nothing written) when the automation is not an active webhook
+  --     automation or its secrets were rotated since the caller verified with
+  --     them (rotated_at differs);
+  --   - created when the idempotency key is new for the automation, else the
+  --     existing run's id with created = false; two items with the same key in
+  --     one batch get one run, the first item creates it;
+  --   - one NOTIFY on automation_runs when the due queue was otherwise empty.
+  -- Either every item is applied or the call fails and nothing is: the caller
+  -- then sends each item on its own, so one bad item fails only its delivery.
+  --
+  -- plan_cache_mode = force_generic_plan: one plan per backend, made once: the
+  -- statement is planned the same way for every batch (its input is one jsonb
+  -- array), and replanning a four-CTE statement per call cost more than a small
+  -- batch saves.
+  -- enable_seqscan = off: the generic plan is made with whatever size the
+  -- tables have at the time. claim_runs once kept a sequential scan planned on
+  -- a near-empty table (see the comments in its body). This statement chose
+  -- its indexes even without this setting in tests/engine/plan_stability.test.ts;
+  -- it stays as a guard, because every lookup here is by primary or unique key
+  -- and a sequential scan is never the right choice.
+  --
   -- Statement 1: verify every item's target and insert the new runs. An item
   -- is valid when its automation is an active webhook automation whose
   -- current secrets are the ones the caller verified with (rotated_at). The

@@ -1,8 +1,8 @@
 -- =============================================================================
 -- RLS, ACTOR: a plain member of org A (role member), on automations,
--- automation_actions and automation_runs. Each select below runs one
--- assertion per table (tests.automation_tables()), so every cell of the
--- matrix "member of A x operation x table" is its own test.
+-- automation_actions and automation_runs. The matrix is tests.rls_matrix()
+-- (004_rls_matrix): one assertion per table (tests.automation_tables()) per
+-- cell, so every cell of "member of A x operation x table" is its own test.
 -- =============================================================================
 begin;
 select plan(3 * 13 + 4 + 1 + 3);
@@ -10,50 +10,9 @@ select plan(3 * 13 + 4 + 1 + 3);
 select tests.create_two_orgs();
 select tests.authenticate_as('a_member');
 
--- Reads: exactly A's rows, none of B's.
-select results_eq(format('select id from %s', tests.qualified(t)),
-                  array[tests.fixture_id(t, 'a')],
-                  format('member of A reads exactly A''s rows of %s', t))
-  from tests.automation_tables() t;
-select is_empty(format('select id from %s where org_id = tests.get_org_id(''org-b'') or id = %L',
-                       tests.qualified(t), tests.fixture_id(t, 'b')),
-                format('member of A sees none of B''s rows of %s', t))
-  from tests.automation_tables() t;
-
--- Inserts: into A yes; into B an RLS error.
-select results_eq(tests.sql_insert(t, 'a'), array[tests.get_org_id('org-a')],
-                  format('member of A inserts into %s for A', t))
-  from tests.automation_tables() t;
-select throws_ok(tests.sql_insert(t, 'b'), '42501', null,
-                 format('member of A gets 42501 inserting into %s for B', t))
-  from tests.automation_tables() t;
-
--- Updates: A's rows yes; B's rows are invisible, so nothing is updated.
-select results_eq(tests.sql_touch(t, 'a'), array[tests.fixture_id(t, 'a')],
-                  format('member of A updates A''s row of %s', t))
-  from tests.automation_tables() t;
-select ok(tests.was_touched(t, 'a'), format('the update of A''s row of %s is stored', t))
-  from tests.automation_tables() t;
-select is_empty(tests.sql_touch(t, 'b'), format('member of A updates no row of B in %s', t))
-  from tests.automation_tables() t;
-select ok(not tests.was_touched(t, 'b'), format('B''s row of %s is unchanged', t))
-  from tests.automation_tables() t;
-
--- Moving a row to B (org_id is immutable; RLS WITH CHECK would refuse too).
-select throws_ok(tests.sql_move(t, 'a', 'b'), '42501', null,
-                 format('member of A cannot move a row of %s to B', t))
-  from tests.automation_tables() t;
-
--- Deletes: members delete nothing, in A or in B; RLS filters silently.
--- Children first, so the automation is still there for its own check.
-select is_empty(tests.sql_delete(t, 'a'), format('member of A deletes nothing of A in %s', t))
-  from tests.automation_tables() t;
-select ok(tests.row_exists(t, tests.fixture_id(t, 'a')), format('A''s row of %s still exists', t))
-  from tests.automation_tables() t;
-select is_empty(tests.sql_delete(t, 'b'), format('member of A deletes nothing of B in %s', t))
-  from tests.automation_tables() t;
-select ok(tests.row_exists(t, tests.fixture_id(t, 'b')), format('B''s row of %s still exists', t))
-  from tests.automation_tables() t;
+-- Reads and writes A's rows, none of B's; deletes nothing, in A or in B (RLS
+-- filters silently). The same matrix as the admin's (021) but for deletes.
+select tests.rls_matrix('member of A', may_delete => false);
 
 -- -----------------------------------------------------------------------------
 -- Composite FK (org_id, automation_id): a child row with A's org_id (which
@@ -89,10 +48,7 @@ select throws_ok(
 -- The mirror image: a member of B reads exactly B's rows.
 -- -----------------------------------------------------------------------------
 select tests.authenticate_as('b_member');
-select results_eq(format('select id from %s', tests.qualified(t)),
-                  array[tests.fixture_id(t, 'b')],
-                  format('member of B reads exactly B''s rows of %s', t))
-  from tests.automation_tables() t;
+select tests.rls_reads('member of B', 'b');
 
 select * from finish();
 rollback;

@@ -1,10 +1,11 @@
 -- =============================================================================
 -- RLS, ACTORS: anon (no JWT) and service_role (the backend's key, BYPASSRLS),
 -- on automations, automation_actions and automation_runs, plus what anon can
--- see of the identity tables.
+-- see of the identity tables. Cells shared with the org actors are the
+-- tests.rls_*() helpers of 004_rls_matrix (three assertions each).
 -- =============================================================================
 begin;
-select plan(3 * 5 + 3 + 3 * 5 + 2);
+select plan(3 * 5 + 3 + 3 * 7 + 2);
 
 select tests.create_two_orgs();
 
@@ -14,10 +15,8 @@ select tests.create_two_orgs();
 -- -----------------------------------------------------------------------------
 select tests.clear_authentication();
 
-select is_empty(format('select id from %s', tests.qualified(t)), format('anon reads nothing of %s', t))
-  from tests.automation_tables() t;
-select throws_ok(tests.sql_insert(t, 'a'), '42501', null, format('anon gets 42501 inserting into %s', t))
-  from tests.automation_tables() t;
+select tests.rls_reads('anon', null);
+select tests.rls_insert_refused('anon', 'a');
 select ok(tests.attempt(tests.sql_touch(t, 'a')) in ('rows=0', 'error=42501'),
           format('anon updates no row of %s', t))
   from tests.automation_tables() t;
@@ -45,17 +44,12 @@ select set_eq(format('select id from %s', tests.qualified(t)),
 select results_eq(tests.sql_insert(t, 'b'), array[tests.get_org_id('org-b')],
                   format('service_role inserts into %s for any org', t))
   from tests.automation_tables() t;
-select results_eq(tests.sql_touch(t, 'b'), array[tests.fixture_id(t, 'b')],
-                  format('service_role updates B''s row of %s', t))
-  from tests.automation_tables() t;
+select tests.rls_updates('service_role', 'b');
 select throws_ok(tests.sql_move(t, 'a', 'b'), '42501', null,
                  format('service_role cannot move a row of %s to another org either', t))
   from tests.automation_tables() t;
 
-create temp table b_rows on commit drop as
-  select t, tests.fixture_id(t, 'b') as id, i from tests.automation_tables() with ordinality x(t, i);
-select results_eq(tests.sql_delete(t, 'b'), array[id], format('service_role deletes B''s row of %s', t))
-  from b_rows order by i desc;
+select tests.rls_deletes('service_role', 'b');
 
 select throws_ok(
   $$ insert into public.automation_actions (org_id, automation_id, action_type)

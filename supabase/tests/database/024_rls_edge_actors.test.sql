@@ -5,7 +5,7 @@
 -- org at all (nothing).
 -- =============================================================================
 begin;
-select plan(3 * 5 + 1 + 2);
+select plan(3 * 13 + 3 * 2 + 1 + 3 + 2);
 
 select tests.create_two_orgs();
 select tests.create_org_member('a_guest', tests.get_org_id('org-a'), 'guest');
@@ -14,25 +14,17 @@ select tests.create_org_member('a_invited', tests.get_org_id('org-a'), 'member',
 select tests.create_supabase_user('orphan');
 
 -- -----------------------------------------------------------------------------
--- Guest of A.
+-- Guest of A: the whole matrix of a member (tests.rls_matrix, 004_rls_matrix).
 -- -----------------------------------------------------------------------------
 select tests.authenticate_as('a_guest');
-select results_eq(format('select id from %s', tests.qualified(t)), array[tests.fixture_id(t, 'a')],
-                  format('guest of A reads exactly A''s rows of %s', t))
-  from tests.automation_tables() t;
-select is_empty(tests.sql_delete(t, 'a'), format('guest of A deletes nothing of A in %s', t))
-  from tests.automation_tables() t;
+select tests.rls_matrix('guest of A', may_delete => false);
 
 -- -----------------------------------------------------------------------------
 -- Suspended member of A: the membership is not active, so no org at all.
 -- -----------------------------------------------------------------------------
 select tests.authenticate_as('a_suspended');
-select is_empty(format('select id from %s', tests.qualified(t)),
-                format('suspended member of A reads nothing of %s', t))
-  from tests.automation_tables() t;
-select throws_ok(tests.sql_insert(t, 'a'), '42501', null,
-                 format('suspended member of A gets 42501 inserting into %s', t))
-  from tests.automation_tables() t;
+select tests.rls_reads('suspended member of A', null);
+select tests.rls_insert_refused('suspended member of A', 'a');
 
 select tests.authenticate_as('a_invited');
 select is_empty('select id from public.automations', 'invited (not yet active) member of A reads no automation');
@@ -41,9 +33,7 @@ select is_empty('select id from public.automations', 'invited (not yet active) m
 -- A signed-in user with no public.users row and no membership.
 -- -----------------------------------------------------------------------------
 select tests.authenticate_as('orphan');
-select is_empty(format('select id from %s', tests.qualified(t)),
-                format('a user without an org reads nothing of %s', t))
-  from tests.automation_tables() t;
+select tests.rls_reads('a user without an org', null);
 select throws_ok(tests.sql_insert('public.automations', 'a'), '42501', null,
                  'a user without an org gets 42501 inserting an automation');
 select is(public.get_user_org_id(), null, 'get_user_org_id() is null for a user without an org');

@@ -1,10 +1,11 @@
 -- =============================================================================
--- THE SEED'S SIX EXAMPLE QUERIES, run unchanged (text as in the seed; only
--- '<automation_id>' filled in) by a member of org seed-a, with org seed-b
--- holding rows that would show up if RLS leaked (B has the newest automation,
--- the newest run and a recent failure). Expected rows are written out from
--- tests.create_seed_query_fixture() (fixed ids: ...a0NNN automations,
--- ...a1NNN actions, ...a2NNN runs); now() is the same all transaction long.
+-- THE SEED'S SIX EXAMPLE QUERIES, run unchanged (tests.seed_query(n): the
+-- seed's text, kept once in 003_seed_queries; only '<automation_id>' filled
+-- in) by a member of org seed-a, with org seed-b holding rows that would show
+-- up if RLS leaked (B has the newest automation, the newest run and a recent
+-- failure). Expected rows are written out from tests.create_seed_query_fixture()
+-- (fixed ids: ...a0NNN automations, ...a1NNN actions, ...a2NNN runs); now() is
+-- the same all transaction long.
 -- =============================================================================
 begin;
 select plan(7);
@@ -14,10 +15,7 @@ select tests.authenticate_as('seed_a_member');
 
 -- 1. List all active automations for the current org
 select results_eq(
-$$SELECT id, name, trigger_type, trigger_config, last_run_at, run_count
-FROM automations
-WHERE status = 'active'
-ORDER BY created_at DESC;$$,
+tests.seed_query(1),
 $$VALUES
   ('00000000-0000-4000-8000-00000000a002'::uuid, 'Lead webhook', 'webhook'::automation_trigger_type,
    '{}'::jsonb, now() - interval '5 minutes', 3),
@@ -27,10 +25,7 @@ $$VALUES
 
 -- 2. Get the ordered action steps for a specific automation
 select results_eq(
-$$SELECT id, action_type, action_config, position
-FROM automation_actions
-WHERE automation_id = '00000000-0000-4000-8000-00000000a001'
-ORDER BY position ASC;$$,
+tests.seed_query(2, '00000000-0000-4000-8000-00000000a001'),
 $$VALUES
   ('00000000-0000-4000-8000-00000000a101'::uuid, 'send_email', '{"to": "team@example.test", "subject": "Digest", "text": "Daily digest"}'::jsonb, 0),
   ('00000000-0000-4000-8000-00000000a102'::uuid, 'webhook', '{"url": "https://example.test/hook"}'::jsonb, 1),
@@ -38,25 +33,12 @@ $$VALUES
 'seed query 2 (ordered actions) returns A''s automation''s actions in position order');
 
 select is_empty(
-$$SELECT id, action_type, action_config, position
-FROM automation_actions
-WHERE automation_id = '00000000-0000-4000-8000-00000000b001'
-ORDER BY position ASC;$$,
+tests.seed_query(2, '00000000-0000-4000-8000-00000000b001'),
 'seed query 2 with B''s automation id returns nothing to a member of A');
 
 -- 3. Recent runs across all automations (last 50)
 select results_eq(
-$$SELECT
-r.id,
-a.name AS automation_name,
-r.status,
-r.started_at,
-r.completed_at,
-r.error_message
-FROM automation_runs r
-JOIN automations a ON a.id = r.automation_id
-ORDER BY r.started_at DESC
-LIMIT 50;$$,
+tests.seed_query(3),
 $$VALUES
   ('00000000-0000-4000-8000-00000000a207'::uuid, 'Lead webhook', 'pending'::run_status,
    null::timestamptz, null::timestamptz, null::text),
@@ -75,17 +57,7 @@ $$VALUES
 
 -- 4. Failed runs in the last 7 days
 select results_eq(
-$$SELECT
-r.id,
-a.name AS automation_name,
-r.error_message,
-r.started_at,
-r.result
-FROM automation_runs r
-JOIN automations a ON a.id = r.automation_id
-WHERE r.status = 'failed'
-AND r.started_at >= now() - interval '7 days'
-ORDER BY r.started_at DESC;$$,
+tests.seed_query(4),
 $$VALUES
   ('00000000-0000-4000-8000-00000000a203'::uuid, 'Daily digest', 'SMTP timeout', now() - interval '3 days',
    '{"step": 0}'::jsonb),
@@ -95,16 +67,7 @@ $$VALUES
 
 -- 5. Automations with their action count
 select results_eq(
-$$SELECT
-a.id,
-a.name,
-a.status,
-a.trigger_type,
-count(aa.id) AS action_count
-FROM automations a
-LEFT JOIN automation_actions aa ON aa.automation_id = a.id
-GROUP BY a.id, a.name, a.status, a.trigger_type
-ORDER BY a.name;$$,
+tests.seed_query(5),
 $$VALUES
   ('00000000-0000-4000-8000-00000000a001'::uuid, 'Daily digest', 'active'::automation_status,
    'schedule'::automation_trigger_type, 3::bigint),
@@ -115,15 +78,7 @@ $$VALUES
 
 -- 6. Run success rate per automation
 select results_eq(
-$$SELECT
-a.name,
-a.run_count,
-count(r.id) FILTER (WHERE r.status = 'completed') AS succeeded,
-count(r.id) FILTER (WHERE r.status = 'failed') AS failed
-FROM automations a
-LEFT JOIN automation_runs r ON r.automation_id = a.id
-GROUP BY a.id, a.name, a.run_count
-ORDER BY a.name;$$,
+tests.seed_query(6),
 $$VALUES
   ('Daily digest', 5, 2::bigint, 2::bigint),
   ('Draft idea', 0, 0, 0),
