@@ -227,6 +227,8 @@ describe("filter parity: TypeScript matchesFilter vs automations_engine.filter_m
     // which the library's own interpreted comparison throws on (filter.ts has its own comparisons).
     { "===": [v("record.owner.x"), null] }, { "===": [v("old_record.amount.x"), null] },
     { "<=": ["A", v("record.name"), "z"] }, { if: [false, { ">": ["a", 1] }, { "==": [v("record.status"), "won"] }] },
+    // An operator whose one argument throws throws too (SQL's filter_args once answered [null] there).
+    { missing: { "==": ["abc", 1] } }, { in: { "<": [v("record.meta"), 1] } },
   ];
 
   it(`agrees on ${filters.length} filters x ${contexts.length} rows`, async () => {
