@@ -5231,6 +5231,12 @@ REVOKE ALL ON FUNCTION automations_engine.json_key_path(p_key text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION automations_engine.json_shown(p_value jsonb) FROM PUBLIC;
 
 --
+-- Name: FUNCTION json_text_length(p_value jsonb); Type: ACL; Schema: automations_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION automations_engine.json_text_length(p_value jsonb) FROM PUBLIC;
+
+--
 -- Name: FUNCTION json_value_problem(p_value jsonb, p_expected text, p_min numeric, p_max numeric); Type: ACL; Schema: automations_engine; Owner: -
 --
 

@@ -638,7 +638,8 @@ revoke all on function
   automations_engine.js_trim(text), automations_engine.json_shown(jsonb), automations_engine.cron_field(text, text),
   automations_engine.cron_problem(text), automations_engine.timezone_problem(text), automations_engine.json_key_path(text),
   automations_engine.jsonlogic_problems(jsonb, text, text, text[], text[], text[], boolean, integer, integer),
-  automations_engine.filter_problems(jsonb, boolean), automations_engine.json_value_problem(jsonb, text, numeric, numeric),
+  automations_engine.json_text_length(jsonb), automations_engine.filter_problems(jsonb, boolean),
+  automations_engine.json_value_problem(jsonb, text, numeric, numeric),
   automations_engine.trigger_config_problems(public.automation_trigger_type, jsonb), automations_engine.check_trigger_config()
   from public, anon, authenticated;
 grant execute on function
