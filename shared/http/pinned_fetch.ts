@@ -100,6 +100,8 @@ export const pinnedFetch: PinningFetch = pinning((input, init = {}) => {
     headers["content-length"] = String(new TextEncoder().encode(body).byteLength);
   }
   headers.accept ??= "*/*";
+  // fetch sends one ("node", "Deno/2.x"); some APIs refuse requests without it.
+  headers["user-agent"] ??= "supabase-automations/0.1";
   const signal = init.signal ?? undefined;
   if (signal?.aborted) return Promise.reject(signal.reason);
   const mod = url.protocol === "https:" ? https : http;

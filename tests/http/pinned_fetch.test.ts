@@ -113,6 +113,7 @@ describe("pinnedFetch on loopback", () => {
     const req = server.requests.at(-1)!;
     expect(req.headers["content-length"]).toBe("2");
     expect(req.headers["content-type"]).toBe("text/plain;charset=UTF-8");
+    expect(req.headers["user-agent"]).toBe("supabase-automations/0.1");
   });
 
   it("fails like fetch when the pinned address refuses, and answers bodiless statuses", async () => {
