@@ -1,6 +1,7 @@
 // Operator settings, read once from the environment by the entrypoint and
 // passed down. Nothing reads process.env / Deno.env below this file.
 import { z } from "zod";
+import { DEFAULT_TEMPLATE_OUTPUT } from "./engine/expressions/templates.ts";
 
 export interface EmailSettings {
   provider: "resend";
@@ -15,6 +16,12 @@ export interface Settings {
   allowPrivateNetwork: boolean;
   email: EmailSettings | null;
   webhook: { defaultTimeoutMs: number; maxTimeoutMs: number; maxResponseBytes: number; maxRedirects: number };
+  /**
+   * AUTOMATIONS_TEMPLATE_MAX_OUTPUT: most characters the placeholders of one action
+   * config may produce together (JSON length of whole values, length of embedded
+   * text); beyond it the step fails with a template_limit error. Default 1 MiB.
+   */
+  templates: { maxOutputChars: number };
 }
 
 const bool = z
@@ -29,6 +36,10 @@ const EnvSchema = z.object({
   AUTOMATIONS_EMAIL_API_URL: z.string().url().optional(),
   AUTOMATIONS_EMAIL_FROM: z.string().optional(),
   RESEND_API_KEY: z.string().optional(),
+  AUTOMATIONS_TEMPLATE_MAX_OUTPUT: z
+    .string()
+    .regex(/^[1-9][0-9]{0,9}$/, "must be a positive whole number of characters")
+    .optional(),
 });
 
 export function loadSettings(env: Record<string, string | undefined>): Settings {
@@ -52,5 +63,6 @@ export function loadSettings(env: Record<string, string | undefined>): Settings 
           }
         : null,
     webhook: { defaultTimeoutMs: 10_000, maxTimeoutMs: 30_000, maxResponseBytes: 1_048_576, maxRedirects: 5 },
+    templates: { maxOutputChars: Number(e.AUTOMATIONS_TEMPLATE_MAX_OUTPUT ?? DEFAULT_TEMPLATE_OUTPUT) },
   };
 }

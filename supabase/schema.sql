@@ -52,6 +52,21 @@ CREATE SCHEMA public;
 COMMENT ON SCHEMA public IS 'standard public schema';
 
 --
+-- Name: filter_step; Type: TYPE; Schema: automations_engine; Owner: -
+--
+
+CREATE TYPE automations_engine.filter_step AS (
+	result jsonb,
+	budget integer
+);
+
+--
+-- Name: TYPE filter_step; Type: COMMENT; Schema: automations_engine; Owner: -
+--
+
+COMMENT ON TYPE automations_engine.filter_step IS 'One filter_eval answer: the value (NULL where JavaScript would throw, or once the budget ran out) and the work budget left (negative: it ran out).';
+
+--
 -- Name: automation_status; Type: TYPE; Schema: public; Owner: -
 --
 
@@ -727,14 +742,14 @@ begin
   -- stays the source of truth at run time. Checked here:
   --   schedule  all of it: strict keys, cron, timezone, missed, max_catch_up;
   --   event     strict keys, table xor event, operations, and the filter: its
-  --             shape, the changed shorthand, one operator per JsonLogic
-  --             operation, known operators, var roots;
+  --             size (16 KiB of JSON), shape, the changed shorthand, one
+  --             operator per JsonLogic operation, known operators, var roots;
   --   webhook   all of it: content types, body size, the verify scheme and its
   --             options, captured headers, and the filter as for events (over
   --             payload and headers);
   --   manual    all of it.
-  -- Only in TypeScript: JsonLogic arity (found by running the rule), the 16 KiB
-  -- filter size limit. Actions are checked by check_action().
+  -- Only in TypeScript: JsonLogic arity (found by running the rule). Actions
+  -- are checked by check_action().
   -- tests/validation/config_validation.test.ts runs one corpus through both
   -- languages and asserts they agree, known differences included.
   --
@@ -1332,25 +1347,33 @@ $$;
 COMMENT ON FUNCTION automations_engine.fill_run_defaults() IS 'BEFORE INSERT on automation_runs: a run inserted without a snapshot gets the automation''s current one.';
 
 --
--- Name: filter_args(jsonb, jsonb); Type: FUNCTION; Schema: automations_engine; Owner: -
+-- Name: filter_args(jsonb, jsonb, integer); Type: FUNCTION; Schema: automations_engine; Owner: -
 --
 
-CREATE FUNCTION automations_engine.filter_args(p_args jsonb, p_data jsonb) RETURNS jsonb
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+CREATE FUNCTION automations_engine.filter_args(p_args jsonb, p_data jsonb, p_budget integer) RETURNS automations_engine.filter_step
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     AS $$
-  -- Arguments of an eager operator, always as an array (coerceArray).
-  select case when jsonb_typeof(p_args) = 'array' then automations_engine.filter_eval(p_args, p_data)
-              when jsonb_typeof(p_args) = 'object' then (
-                select case when jsonb_typeof(r) = 'array' then r else jsonb_build_array(r) end
-                  from automations_engine.filter_eval(p_args, p_data) as r)
-              else jsonb_build_array(p_args) end
+declare
+  v_r automations_engine.filter_step;
+begin
+  -- Arguments of an eager operator, always as an array (coerceArray). One
+  -- that throws makes the operator throw, as in JavaScript.
+  if jsonb_typeof(p_args) = 'array' then
+    return automations_engine.filter_eval(p_args, p_data, p_budget);
+  elsif jsonb_typeof(p_args) = 'object' then
+    v_r := automations_engine.filter_eval(p_args, p_data, p_budget);
+    if v_r.result is null or jsonb_typeof(v_r.result) = 'array' then return v_r; end if;
+    return (jsonb_build_array(v_r.result), v_r.budget);
+  end if;
+  return (jsonb_build_array(p_args), p_budget);
+end;
 $$;
 
 --
--- Name: FUNCTION filter_args(p_args jsonb, p_data jsonb); Type: COMMENT; Schema: automations_engine; Owner: -
+-- Name: FUNCTION filter_args(p_args jsonb, p_data jsonb, p_budget integer); Type: COMMENT; Schema: automations_engine; Owner: -
 --
 
-COMMENT ON FUNCTION automations_engine.filter_args(p_args jsonb, p_data jsonb) IS 'Evaluated arguments of an eager JsonLogic operator, as an array; NULL when one throws.';
+COMMENT ON FUNCTION automations_engine.filter_args(p_args jsonb, p_data jsonb, p_budget integer) IS 'Evaluated arguments of an eager JsonLogic operator, as an array, with the budget left (filter_eval); NULL when one throws.';
 
 --
 -- Name: filter_check(jsonb, text); Type: FUNCTION; Schema: automations_engine; Owner: -
@@ -1482,10 +1505,10 @@ $$;
 COMMENT ON FUNCTION automations_engine.filter_double(p numeric) IS 'numeric to double as JavaScript rounds it: overflow is ±Infinity, underflow 0, never an error.';
 
 --
--- Name: filter_eval(jsonb, jsonb); Type: FUNCTION; Schema: automations_engine; Owner: -
+-- Name: filter_eval(jsonb, jsonb, integer); Type: FUNCTION; Schema: automations_engine; Owner: -
 --
 
-CREATE FUNCTION automations_engine.filter_eval(p_rule jsonb, p_data jsonb) RETURNS jsonb
+CREATE FUNCTION automations_engine.filter_eval(p_rule jsonb, p_data jsonb, p_budget integer) RETURNS automations_engine.filter_step
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     AS $_$
 declare
@@ -1494,14 +1517,29 @@ declare
   v_n int;
   v_a jsonb;
   v_b jsonb;
-  v_list jsonb := '[]'::jsonb;
+  v_list jsonb;
+  v_items jsonb[] := '{}';
+  v_path text;
   v_part text;
   v_cmp boolean;
+  v_r automations_engine.filter_step;
+  -- This node's step; the rest of the budget goes to the children in turn.
+  v_left integer := p_budget - 1;
   i int := 0;
 begin
   -- Values are JavaScript's: SQL NULL stands for JavaScript's undefined / NaN /
   -- "this threw"; JSON null is 'null'::jsonb. Numbers are doubles, as in
   -- JavaScript.
+  --
+  -- Work budget: filters are written by members and run inside other
+  -- people's writes, so one evaluation may spend only p_budget steps: 1 per
+  -- node of the rule, plus the size of what `var` reads (filter_size), the
+  -- characters of a computed path, the items `in` scans and the keys
+  -- `missing` checks. The rule has no loops, so each node runs at most once,
+  -- and the steps bound the work: nodes x data otherwise (300 `in`s over a
+  -- 10,000-item column took 12 s). A step is 1 to 4 us of work. Once the
+  -- budget is negative every call returns (NULL, budget) at once;
+  -- filter_matches turns that into an error.
   --
   -- Cost: the trigger runs on every write of an attached table, so the helpers
   -- are small SQL functions PostgreSQL can inline into the evaluator's cached
@@ -1510,16 +1548,20 @@ begin
   -- them is schema-qualified, and only the service and the entry points
   -- (filter_matches and automations_table_event, which pin search_path = '')
   -- call them.
+  if v_left < 0 then return (null::jsonb, v_left); end if;
   if jsonb_typeof(p_rule) = 'array' then
+    -- Collected in a jsonb[] (appended in place) and converted once: appending
+    -- to a jsonb array copies it each time, quadratic in a long literal list.
     for j in 0 .. jsonb_array_length(p_rule) - 1 loop
-      v_a := automations_engine.filter_eval(p_rule -> j, p_data);
-      if v_a is null then return null; end if;
-      v_list := v_list || jsonb_build_array(v_a);
+      v_r := automations_engine.filter_eval(p_rule -> j, p_data, v_left);
+      if v_r.result is null then return v_r; end if;
+      v_left := v_r.budget;
+      v_items := v_items || v_r.result;
     end loop;
-    return v_list;
+    return (to_jsonb(v_items), v_left);
   end if;
   if jsonb_typeof(p_rule) is distinct from 'object' or p_rule = '{}'::jsonb then
-    return p_rule;
+    return (p_rule, v_left);
   end if;
   -- One key, the operator (filter_check made sure). jsonpath keeps this a
   -- simple expression: no query per node.
@@ -1528,103 +1570,140 @@ begin
   v_n := case when jsonb_typeof(v_args) = 'array' then jsonb_array_length(v_args) end;
 
   if v_op = 'preserve' then
-    return v_args;
+    return (v_args, v_left);
   elsif v_op = 'var' then
-    v_a := case when jsonb_typeof(v_args) in ('array', 'object') then automations_engine.filter_eval(v_args, p_data) else v_args end;
-    if v_a is null then return null; end if;
+    if jsonb_typeof(v_args) in ('array', 'object') then
+      v_r := automations_engine.filter_eval(v_args, p_data, v_left);
+      if v_r.result is null then return v_r; end if;
+      v_a := v_r.result;
+      v_left := v_r.budget;
+    else
+      v_a := v_args;
+    end if;
     if jsonb_typeof(v_a) = 'array' then
       v_b := coalesce(v_a -> 1, 'null');  -- the default
       v_a := v_a -> 0;
     else
       v_b := 'null'::jsonb;
     end if;
-    if v_a is null or v_a in ('null'::jsonb, '""'::jsonb) then return p_data; end if;
-    -- Fast path for plain paths such as "record.status": found is found. Parts
-    -- JavaScript reads differently from #> (" 1", "-1", "01", escapes) walk.
-    if jsonb_typeof(v_a) = 'string' and v_a #>> '{}' !~ '\\|(^|\.)([[:space:]+-]|0[0-9]|\.|$)' then
+    v_list := null;
+    if v_a is null or v_a in ('null'::jsonb, '""'::jsonb) then
+      v_list := p_data;
+    elsif jsonb_typeof(v_a) = 'string' and v_a #>> '{}' !~ '\\|(^|\.)([[:space:]+-]|0[0-9]|\.|$)' then
+      -- Fast path for plain paths such as "record.status": found is found. Parts
+      -- JavaScript reads differently from #> (" 1", "-1", "01", escapes) walk.
       v_list := p_data #> string_to_array(v_a #>> '{}', '.');
-      if v_list is not null then return v_list; end if;
     end if;
-    v_list := p_data;  -- the walk, as json-logic-engine does it
-    foreach v_part in array automations_engine.filter_split_path(automations_engine.filter_js_string(v_a)) loop
-      if v_list is null or jsonb_typeof(v_list) = 'null' then return v_b; end if;
-      v_list := automations_engine.filter_prop(v_list, v_part);
-    end loop;
-    return coalesce(v_list, v_b);
-  elsif v_op = 'missing' then
-    v_a := automations_engine.filter_args(v_args, p_data);
-    return case when v_a is not null then automations_engine.filter_missing(v_a, p_data) end;
-  elsif v_op = 'missing_some' then
-    v_a := automations_engine.filter_args(v_args, p_data);
-    if v_a is null or jsonb_typeof(v_a -> 1) is distinct from 'array' then return null; end if;
-    v_b := automations_engine.filter_missing(v_a -> 1, p_data);
-    return case when jsonb_array_length(v_a -> 1) - jsonb_array_length(v_b) >= automations_engine.filter_number(v_a -> 0)
-                then '[]'::jsonb else v_b end;
-  elsif v_op = 'in' then
-    v_a := automations_engine.filter_args(v_args, p_data);
-    if v_a is null then return null; end if;
-    v_b := v_a -> 1;  -- the haystack; `(array || [])` makes a falsy one empty
+    if v_list is null then
+      -- The walk, as json-logic-engine does it; splitting costs a step per character.
+      v_path := automations_engine.filter_js_string(v_a);
+      v_left := v_left - length(v_path);
+      if v_left < 0 then return (null::jsonb, v_left); end if;
+      v_list := p_data;
+      foreach v_part in array automations_engine.filter_split_path(v_path) loop
+        if v_list is null or jsonb_typeof(v_list) = 'null' then
+          v_list := v_b;
+          exit;
+        end if;
+        v_list := automations_engine.filter_prop(v_list, v_part);
+      end loop;
+      v_list := coalesce(v_list, v_b);
+    end if;
+    v_left := v_left - automations_engine.filter_size(v_list);
+    return (case when v_left >= 0 then v_list end, v_left);
+  elsif v_op in ('missing', 'missing_some', 'in') then
+    v_r := automations_engine.filter_args(v_args, p_data, v_left);
+    if v_r.result is null then return v_r; end if;
+    v_a := v_r.result;
+    v_left := v_r.budget;
+    -- A key costs about as much as 32 nodes (its text is converted, split
+    -- and walked in PL/pgSQL: ~100 us), an item `in` compares about 1.
+    if v_op = 'missing' then
+      v_left := v_left - 32 * jsonb_array_length(v_a) - automations_engine.filter_size(v_a);
+      return (case when v_left >= 0 then automations_engine.filter_missing(v_a, p_data) end, v_left);
+    elsif v_op = 'missing_some' then
+      if jsonb_typeof(v_a -> 1) is distinct from 'array' then return (null::jsonb, v_left); end if;
+      v_left := v_left - 32 * jsonb_array_length(v_a -> 1) - automations_engine.filter_size(v_a -> 1);
+      if v_left < 0 then return (null::jsonb, v_left); end if;
+      v_b := automations_engine.filter_missing(v_a -> 1, p_data);
+      return (case when jsonb_array_length(v_a -> 1) - jsonb_array_length(v_b) >= automations_engine.filter_number(v_a -> 0)
+                   then '[]'::jsonb else v_b end, v_left);
+    end if;
+    v_b := v_a -> 1;  -- in: the haystack; `(array || [])` makes a falsy one empty
     if v_b is null or v_b in ('null'::jsonb, 'false'::jsonb, '""'::jsonb)
        or (jsonb_typeof(v_b) = 'number' and automations_engine.filter_number(v_b) = 0) then
-      return 'false'::jsonb;
+      return ('false'::jsonb, v_left);
     elsif jsonb_typeof(v_b) = 'array' then
-      return to_jsonb(exists (select 1 from jsonb_array_elements(v_b) e where automations_engine.filter_strict_eq(e, v_a -> 0)));
+      v_left := v_left - jsonb_array_length(v_b);  -- one comparison per item
+      if v_left < 0 then return (null::jsonb, v_left); end if;
+      return (to_jsonb(exists (select 1 from jsonb_array_elements(v_b) e where automations_engine.filter_strict_eq(e, v_a -> 0))), v_left);
     elsif jsonb_typeof(v_b) = 'string' then
-      return to_jsonb(strpos(v_b #>> '{}', automations_engine.filter_js_string(v_a -> 0)) > 0);
+      return (to_jsonb(strpos(v_b #>> '{}', automations_engine.filter_js_string(v_a -> 0)) > 0), v_left);
     end if;
-    return null;  -- .includes is not a function
+    return (null::jsonb, v_left);  -- .includes is not a function
   elsif v_op in ('!', 'not', '!!') then
     if jsonb_typeof(v_args) in ('array', 'object') then
-      v_a := automations_engine.filter_eval(v_args, p_data);
-      if v_a is null then return null; end if;
+      v_r := automations_engine.filter_eval(v_args, p_data, v_left);
+      if v_r.result is null then return v_r; end if;
+      v_a := v_r.result;
+      v_left := v_r.budget;
       if jsonb_typeof(v_a) = 'array' then v_a := v_a -> 0; end if;
     else
       v_a := v_args;
     end if;
-    return to_jsonb((v_op = '!!') = coalesce(automations_engine.filter_truthy(v_a), false));
+    return (to_jsonb((v_op = '!!') = coalesce(automations_engine.filter_truthy(v_a), false)), v_left);
   elsif v_op in ('and', 'or', '??', 'if', '?:') then
-    if v_n is null then return null; end if;
+    if v_n is null then return (null::jsonb, v_left); end if;
     if v_op in ('if', '?:') then
       while i + 1 < v_n loop
-        v_a := automations_engine.filter_eval(v_args -> i, p_data);
-        if v_a is null then return null; end if;
-        if automations_engine.filter_truthy(v_a) then return automations_engine.filter_eval(v_args -> (i + 1), p_data); end if;
+        v_r := automations_engine.filter_eval(v_args -> i, p_data, v_left);
+        if v_r.result is null then return v_r; end if;
+        v_left := v_r.budget;
+        if automations_engine.filter_truthy(v_r.result) then
+          return automations_engine.filter_eval(v_args -> (i + 1), p_data, v_left);
+        end if;
         i := i + 2;
       end loop;
-      return case when i < v_n then automations_engine.filter_eval(v_args -> i, p_data) else 'null'::jsonb end;
+      if i < v_n then return automations_engine.filter_eval(v_args -> i, p_data, v_left); end if;
+      return ('null'::jsonb, v_left);
     end if;
-    v_a := 'null'::jsonb;
+    v_r := ('null'::jsonb, v_left);
     while i < v_n loop
-      v_a := automations_engine.filter_eval(v_args -> i, p_data);
-      if v_a is null then return null; end if;
-      if (v_op = 'and' and not automations_engine.filter_truthy(v_a))
-         or (v_op = 'or' and automations_engine.filter_truthy(v_a))
-         or (v_op = '??' and v_a <> 'null'::jsonb) then
-        return v_a;
+      v_r := automations_engine.filter_eval(v_args -> i, p_data, v_r.budget);
+      if v_r.result is null then return v_r; end if;
+      if (v_op = 'and' and not automations_engine.filter_truthy(v_r.result))
+         or (v_op = 'or' and automations_engine.filter_truthy(v_r.result))
+         or (v_op = '??' and v_r.result <> 'null'::jsonb) then
+        return v_r;
       end if;
       i := i + 1;
     end loop;
-    return v_a;
+    return v_r;
   elsif v_op in ('==', '===', '!=', '!==', '<', '<=', '>', '>=') then
     -- 2 arguments, or 3 as a chain a op b op c (the engine's optimised form).
-    if v_n is null or v_n < 2 or v_n > 3 then return null; end if;
-    v_a := automations_engine.filter_eval(v_args -> 0, p_data);
-    if v_a is null then return null; end if;
-    v_b := automations_engine.filter_eval(v_args -> 1, p_data);
+    if v_n is null or v_n < 2 or v_n > 3 then return (null::jsonb, v_left); end if;
+    v_r := automations_engine.filter_eval(v_args -> 0, p_data, v_left);
+    if v_r.result is null then return v_r; end if;
+    v_a := v_r.result;
+    v_r := automations_engine.filter_eval(v_args -> 1, p_data, v_r.budget);
+    if v_r.result is null then return v_r; end if;
+    v_b := v_r.result;
     v_cmp := automations_engine.filter_compare(v_op, v_a, v_b);
-    if v_cmp is null then return null; end if;
-    if v_n = 2 or not v_cmp then return to_jsonb(v_cmp); end if;
-    return to_jsonb(automations_engine.filter_compare(v_op, v_b, automations_engine.filter_eval(v_args -> 2, p_data)));
+    if v_cmp is null then return (null::jsonb, v_r.budget); end if;
+    if v_n = 2 or not v_cmp then return (to_jsonb(v_cmp), v_r.budget); end if;
+    v_r := automations_engine.filter_eval(v_args -> 2, p_data, v_r.budget);
+    if v_r.result is null then return v_r; end if;
+    return (to_jsonb(automations_engine.filter_compare(v_op, v_b, v_r.result)), v_r.budget);
   end if;
   raise exception 'JsonLogic operator "%" is not supported in SQL-evaluated filters', v_op using errcode = '22023';
 end;
 $_$;
 
 --
--- Name: FUNCTION filter_eval(p_rule jsonb, p_data jsonb); Type: COMMENT; Schema: automations_engine; Owner: -
+-- Name: FUNCTION filter_eval(p_rule jsonb, p_data jsonb, p_budget integer); Type: COMMENT; Schema: automations_engine; Owner: -
 --
 
-COMMENT ON FUNCTION automations_engine.filter_eval(p_rule jsonb, p_data jsonb) IS 'Evaluates a JsonLogic rule that filter_check accepted over p_data, as json-logic-engine does; NULL where JavaScript would throw.';
+COMMENT ON FUNCTION automations_engine.filter_eval(p_rule jsonb, p_data jsonb, p_budget integer) IS 'Evaluates a JsonLogic rule that filter_check accepted over p_data, as json-logic-engine does, within p_budget steps of work: (value, budget left); the value is NULL where JavaScript would throw, and NULL with a negative budget when the budget ran out.';
 
 --
 -- Name: filter_js_string(jsonb); Type: FUNCTION; Schema: automations_engine; Owner: -
@@ -1666,6 +1745,8 @@ declare
   v_before jsonb;
   v_after jsonb;
   v_problem text;
+  v_step automations_engine.filter_step;
+  c_budget constant integer := 20000;
 begin
   -- Filter language in SQL: the {"changed": col, "from"?, "to"?} shorthand and
   -- the JsonLogic operators var, missing, missing_some, preserve, if, ?:, ??,
@@ -1697,7 +1778,18 @@ begin
   if v_problem is not null then
     raise exception '%', v_problem using errcode = '22023';
   end if;
-  return coalesce(automations_engine.filter_truthy(automations_engine.filter_eval(p_filter, p_data)), false);
+  -- A rule over its work budget (filter_eval) is refused, not guessed at: the
+  -- trigger skips that automation with a WARNING naming it, as for any
+  -- failing filter. 20,000 steps: the nodes of any filter a save allows (16
+  -- KiB, at most ~8,000 nodes) fit with room to spare, and so does an `in`
+  -- over a 10,000-item column; spending it all took up to 0.1 s on the dev
+  -- container (a 300-fold `in` over 10,000 items took 12 s unbudgeted).
+  v_step := automations_engine.filter_eval(p_filter, p_data, c_budget);
+  if v_step.budget < 0 then
+    raise exception 'the filter needs more than % steps of work on this row; simplify it or test less data', c_budget
+      using errcode = '54000';
+  end if;
+  return coalesce(automations_engine.filter_truthy(v_step.result), false);
 end;
 $$;
 
@@ -1705,7 +1797,7 @@ $$;
 -- Name: FUNCTION filter_matches(p_filter jsonb, p_data jsonb); Type: COMMENT; Schema: automations_engine; Owner: -
 --
 
-COMMENT ON FUNCTION automations_engine.filter_matches(p_filter jsonb, p_data jsonb) IS 'Whether an event passes an event trigger filter ({"changed"...} or JsonLogic) over {record, old_record, payload, operation}. Odd data never raises (a rule that would throw in JavaScript is false); an unsupported operator raises 22023.';
+COMMENT ON FUNCTION automations_engine.filter_matches(p_filter jsonb, p_data jsonb) IS 'Whether an event passes an event trigger filter ({"changed"...} or JsonLogic) over {record, old_record, payload, operation}. Odd data never raises (a rule that would throw in JavaScript is false); an unsupported operator raises 22023, a rule that needs more than its work budget on this row 54000.';
 
 --
 -- Name: filter_missing(jsonb, jsonb); Type: FUNCTION; Schema: automations_engine; Owner: -
@@ -1715,15 +1807,18 @@ CREATE FUNCTION automations_engine.filter_missing(p_keys jsonb, p_data jsonb) RE
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     AS $$
 declare
-  v_out jsonb := '[]'::jsonb;
+  v_out jsonb[] := '{}';
+  v_key jsonb;
   v_cur jsonb;
   v_part text;
   v_found boolean;
 begin
-  for i in 0 .. jsonb_array_length(p_keys) - 1 loop
+  -- The missing keys are collected in a jsonb[] (appended in place): growing a
+  -- jsonb array copies it each time, quadratic in the number of keys.
+  for v_key in select e from jsonb_array_elements(p_keys) e loop
     v_cur := p_data;
     v_found := true;
-    foreach v_part in array automations_engine.filter_split_path(automations_engine.filter_js_string(p_keys -> i)) loop
+    foreach v_part in array automations_engine.filter_split_path(automations_engine.filter_js_string(v_key)) loop
       -- JavaScript falsiness here (not JsonLogic's): 0, "", false, null stop the walk.
       if jsonb_typeof(v_cur) = 'null' or v_cur in ('false'::jsonb, '""'::jsonb)
          or (jsonb_typeof(v_cur) = 'number' and automations_engine.filter_number(v_cur) = 0) then
@@ -1733,9 +1828,9 @@ begin
       v_cur := automations_engine.filter_prop(v_cur, v_part);
       if v_cur is null then v_found := false; exit; end if;
     end loop;
-    if not v_found then v_out := v_out || jsonb_build_array(p_keys -> i); end if;
+    if not v_found then v_out := v_out || v_key; end if;
   end loop;
-  return v_out;
+  return to_jsonb(v_out);
 end;
 $$;
 
@@ -1821,9 +1916,16 @@ declare
   c_operators constant text[] := '{+,*,/,-,%,throw,max,min,in,preserve,if,<,<=,>,>=,==,===,!=,!==,or,??,try,and,substr,length,exists,val,map,some,all,none,merge,filter,reduce,!,!!,cat,keys,pipe,eachKey,every,?:,not,get,var,missing,missing_some}';
   v_out text[] := '{}';
   v_column jsonb := p_filter -> 'changed';
+  v_size integer;
 begin
   if jsonb_typeof(p_filter) is distinct from 'object' then
     return array[c_at || ': must be a JSON object: a JsonLogic rule or {"changed": "<column>", "to": ...}'];
+  end if;
+  -- A stored rule is an editor's input, not a program: 16 KiB of JSON, as in
+  -- TypeScript (MAX_FILTER_CHARS), checked first so a huge rule is not walked.
+  v_size := automations_engine.json_text_length(p_filter);
+  if v_size > 16384 then
+    return array[format('%s: is %s characters; the limit is 16384', c_at, v_size)];
   end if;
   if v_column is null then
     v_out := automations_engine.jsonlogic_problems(p_filter, c_at, 'filter', c_operators,
@@ -1878,6 +1980,25 @@ $_$;
 --
 
 COMMENT ON FUNCTION automations_engine.filter_prop(v jsonb, p_key text) IS 'JavaScript value[key] on a JSON value; NULL for undefined.';
+
+--
+-- Name: filter_size(jsonb); Type: FUNCTION; Schema: automations_engine; Owner: -
+--
+
+CREATE FUNCTION automations_engine.filter_size(v jsonb) RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+  -- What a value brought into the evaluation costs: 1 step per 16 bytes of
+  -- JSON for strings, arrays and objects (copying and scanning them), 0 for
+  -- the small scalars. pg_column_size reads the datum's header: O(1).
+  select case when jsonb_typeof(v) in ('string', 'array', 'object') then pg_column_size(v) / 16 else 0 end
+$$;
+
+--
+-- Name: FUNCTION filter_size(v jsonb); Type: COMMENT; Schema: automations_engine; Owner: -
+--
+
+COMMENT ON FUNCTION automations_engine.filter_size(v jsonb) IS 'Work steps a value costs the filter evaluator (its size / 16 bytes; 0 for numbers, booleans and null).';
 
 --
 -- Name: filter_split_path(text); Type: FUNCTION; Schema: automations_engine; Owner: -
@@ -2234,6 +2355,28 @@ $$;
 --
 
 COMMENT ON FUNCTION automations_engine.json_shown(p_value jsonb) IS 'How a wrong value reads in a message: "an array", "an object", or the JSON scalar (cut at 40 characters).';
+
+--
+-- Name: json_text_length(jsonb); Type: FUNCTION; Schema: automations_engine; Owner: -
+--
+
+CREATE FUNCTION automations_engine.json_text_length(p_value jsonb) RETURNS integer
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+  -- JSON.stringify(value).length, the measure of shared/triggers/filter.ts:
+  -- jsonb's text form without the space it writes after each ", " and ": "
+  -- between tokens (strings are matched whole, so their own ", " stay). It
+  -- counts characters where JavaScript counts UTF-16 units (a character
+  -- outside the BMP is 1 here, 2 there), and numbers as jsonb spells them.
+  select length(regexp_replace(p_value::text, '("(?:[^"\\]|\\.)*")|([,:]) ', '\1\2', 'g'))
+$$;
+
+--
+-- Name: FUNCTION json_text_length(p_value jsonb); Type: COMMENT; Schema: automations_engine; Owner: -
+--
+
+COMMENT ON FUNCTION automations_engine.json_text_length(p_value jsonb) IS 'Length of a JSON value as compact text (JSON.stringify), without the spaces of jsonb''s text form.';
 
 --
 -- Name: json_value_problem(jsonb, text, numeric, numeric); Type: FUNCTION; Schema: automations_engine; Owner: -
@@ -6512,11 +6655,11 @@ REVOKE ALL ON FUNCTION automations_engine.fill_run_defaults() FROM PUBLIC;
 GRANT ALL ON FUNCTION automations_engine.fill_run_defaults() TO service_role;
 
 --
--- Name: FUNCTION filter_args(p_args jsonb, p_data jsonb); Type: ACL; Schema: automations_engine; Owner: -
+-- Name: FUNCTION filter_args(p_args jsonb, p_data jsonb, p_budget integer); Type: ACL; Schema: automations_engine; Owner: -
 --
 
-REVOKE ALL ON FUNCTION automations_engine.filter_args(p_args jsonb, p_data jsonb) FROM PUBLIC;
-GRANT ALL ON FUNCTION automations_engine.filter_args(p_args jsonb, p_data jsonb) TO service_role;
+REVOKE ALL ON FUNCTION automations_engine.filter_args(p_args jsonb, p_data jsonb, p_budget integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION automations_engine.filter_args(p_args jsonb, p_data jsonb, p_budget integer) TO service_role;
 
 --
 -- Name: FUNCTION filter_check(p_rule jsonb, p_path text); Type: ACL; Schema: automations_engine; Owner: -
@@ -6540,11 +6683,11 @@ REVOKE ALL ON FUNCTION automations_engine.filter_double(p numeric) FROM PUBLIC;
 GRANT ALL ON FUNCTION automations_engine.filter_double(p numeric) TO service_role;
 
 --
--- Name: FUNCTION filter_eval(p_rule jsonb, p_data jsonb); Type: ACL; Schema: automations_engine; Owner: -
+-- Name: FUNCTION filter_eval(p_rule jsonb, p_data jsonb, p_budget integer); Type: ACL; Schema: automations_engine; Owner: -
 --
 
-REVOKE ALL ON FUNCTION automations_engine.filter_eval(p_rule jsonb, p_data jsonb) FROM PUBLIC;
-GRANT ALL ON FUNCTION automations_engine.filter_eval(p_rule jsonb, p_data jsonb) TO service_role;
+REVOKE ALL ON FUNCTION automations_engine.filter_eval(p_rule jsonb, p_data jsonb, p_budget integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION automations_engine.filter_eval(p_rule jsonb, p_data jsonb, p_budget integer) TO service_role;
 
 --
 -- Name: FUNCTION filter_js_string(v jsonb); Type: ACL; Schema: automations_engine; Owner: -
@@ -6593,6 +6736,13 @@ REVOKE ALL ON FUNCTION automations_engine.filter_problems(p_filter jsonb, p_tabl
 
 REVOKE ALL ON FUNCTION automations_engine.filter_prop(v jsonb, p_key text) FROM PUBLIC;
 GRANT ALL ON FUNCTION automations_engine.filter_prop(v jsonb, p_key text) TO service_role;
+
+--
+-- Name: FUNCTION filter_size(v jsonb); Type: ACL; Schema: automations_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION automations_engine.filter_size(v jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION automations_engine.filter_size(v jsonb) TO service_role;
 
 --
 -- Name: FUNCTION filter_split_path(p text); Type: ACL; Schema: automations_engine; Owner: -
@@ -6665,6 +6815,12 @@ REVOKE ALL ON FUNCTION automations_engine.json_key_path(p_key text) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION automations_engine.json_shown(p_value jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION json_text_length(p_value jsonb); Type: ACL; Schema: automations_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION automations_engine.json_text_length(p_value jsonb) FROM PUBLIC;
 
 --
 -- Name: FUNCTION json_value_problem(p_value jsonb, p_expected text, p_min numeric, p_max numeric); Type: ACL; Schema: automations_engine; Owner: -

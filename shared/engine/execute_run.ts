@@ -185,7 +185,10 @@ async function runStep(
 ): Promise<StepOutcome> {
   let input: unknown;
   try {
-    input = resolveTemplates(action.action_config, ctx, { missing: action.template_missing ?? "error" });
+    input = resolveTemplates(action.action_config, ctx, {
+      missing: action.template_missing ?? "error",
+      maxOutput: deps.settings.templates.maxOutputChars,
+    });
   } catch (e) {
     return { input: action.action_config, failure: classify(e) };
   }

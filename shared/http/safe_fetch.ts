@@ -4,16 +4,20 @@
 // `retryable` flag tells the caller whether trying again can help (the
 // actions pass it on to the engine as an ActionError: actions/http_util.ts).
 //
-// Known limitation: DNS rebinding. checkUrl() resolves the name and the
-// runtime's fetch resolves it again when it connects, so a hostile DNS server
-// answering a public address first and a private one second gets through.
-// Closing that gap needs connecting to the checked address ourselves (an
-// undici dispatcher with a pinned lookup, or Deno.connect), which is not
-// portable across Node and Deno; short DNS TTLs make it an attack that needs
-// a hostile authoritative server. Deployments that must rule it out should
-// also block private ranges at the network level (egress firewall).
+// DNS rebinding: each hop connects only to the addresses its check approved
+// (pinned_fetch.ts), never to a second answer of the resolver. A fetch passed
+// in options is used only if it is marked as honouring those pins
+// (pinning(): test stand-ins); any other, such as the runtime's global fetch
+// the actions carry, is replaced by pinnedFetch, so no caller can turn the
+// pinning off by accident.
+//
+// Redirects: a cross-origin hop drops every header the caller set except
+// content-type (when the body is sent again) and user-agent. API keys live in
+// headers of any name (x-api-key, apikey, private-token, ...), so an
+// allowlist of credential names would always miss one.
 import type { Settings } from "../settings.ts";
 import { OutboundRequestError } from "./outbound_error.ts";
+import { isPinning, pinnedFetch, type PinnedInit } from "./pinned_fetch.ts";
 import { checkUrl, type Resolver } from "./ssrf.ts";
 
 export interface SafeFetchInit {
@@ -25,6 +29,7 @@ export interface SafeFetchInit {
 
 export interface SafeFetchOptions {
   settings: Settings;
+  /** Used only when marked with pinning() (see above); otherwise pinnedFetch sends. */
   fetch?: typeof fetch;
   resolve?: Resolver;
   /** Shutdown / lease-lost signal from the engine. */
@@ -45,8 +50,8 @@ export interface SafeResponse {
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
-// Credentials meant for one origin must not follow a redirect to another.
-const ORIGIN_BOUND_HEADERS = ["authorization", "cookie", "proxy-authorization"];
+/** The caller's headers that may follow a redirect to another origin: they describe, not authorise. */
+const CROSS_ORIGIN_HEADERS = ["content-type", "user-agent"];
 
 export async function safeFetch(
   input: string | URL,
@@ -57,18 +62,19 @@ export async function safeFetch(
   const timeoutMs = Math.min(opts.timeoutMs ?? limits.defaultTimeoutMs, limits.maxTimeoutMs);
   const timeout = AbortSignal.timeout(timeoutMs);
   const signal = opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout;
-  const doFetch = opts.fetch ?? globalThis.fetch;
+  const send = isPinning(opts.fetch) ? opts.fetch : pinnedFetch;
   const check = { allowPrivateNetwork: opts.settings.allowPrivateNetwork, resolve: opts.resolve };
 
   let method = (init.method ?? "GET").toUpperCase();
   let body = init.body;
-  const headers = new Headers(init.headers);
-  let url = (await checkUrl(input, check)).url;
+  let headers = new Headers(init.headers);
+  let { url, addresses } = await checkUrl(input, check);
 
   for (let redirects = 0; ; redirects++) {
     let res: Response;
     try {
-      res = await doFetch(url, { method, headers, body, redirect: "manual", signal });
+      const request: PinnedInit = { method, headers, body, redirect: "manual", signal, pin: addresses };
+      res = await send(url.toString(), request);
     } catch (e) {
       throw transportError(e, url, timeout, opts.signal, timeoutMs);
     }
@@ -102,9 +108,10 @@ export async function safeFetch(
       throw new OutboundRequestError("invalid_redirect", `${url.origin} redirected to an invalid URL ${JSON.stringify(location)}`);
     }
     // The redirect target is checked exactly like the first URL, before any
-    // packet is sent to it.
+    // packet is sent to it, and its connection is pinned the same way.
+    let nextAddresses: typeof addresses;
     try {
-      next = (await checkUrl(next, check)).url;
+      ({ url: next, addresses: nextAddresses } = await checkUrl(next, check));
     } catch (e) {
       if (e instanceof OutboundRequestError) {
         throw new OutboundRequestError(e.code, `redirect from ${url.origin}: ${e.message}`, { retryable: e.retryable, cause: e });
@@ -118,8 +125,16 @@ export async function safeFetch(
       headers.delete("content-type");
       headers.delete("content-length");
     }
-    if (next.origin !== url.origin) for (const h of ORIGIN_BOUND_HEADERS) headers.delete(h);
+    if (next.origin !== url.origin) {
+      const kept = new Headers();
+      for (const h of CROSS_ORIGIN_HEADERS) {
+        const v = headers.get(h);
+        if (v !== null && (h !== "content-type" || body !== undefined)) kept.set(h, v);
+      }
+      headers = kept;
+    }
     url = next;
+    addresses = nextAddresses;
   }
 }
 

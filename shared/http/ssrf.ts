@@ -107,6 +107,11 @@ export interface CheckedUrl {
   url: URL;
   /** The address the host resolved to (first one); null when checks were skipped. */
   address: string | null;
+  /**
+   * Every address that was checked, the only ones a connection may use
+   * (safe_fetch.ts pins them); null when checks were skipped.
+   */
+  addresses: ResolvedAddress[] | null;
 }
 
 function refused(url: URL, why: string): OutboundRequestError {
@@ -134,7 +139,7 @@ export async function checkUrl(input: string | URL, opts: CheckUrlOptions): Prom
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new OutboundRequestError("invalid_url", `only http and https URLs are allowed, got ${url.protocol.slice(0, -1)}`);
   }
-  if (opts.allowPrivateNetwork) return { url, address: null };
+  if (opts.allowPrivateNetwork) return { url, address: null, addresses: null };
 
   const host = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
   // Strict literal test: WHATWG has already canonicalised numeric hosts, so
@@ -142,7 +147,7 @@ export async function checkUrl(input: string | URL, opts: CheckUrlOptions): Prom
   if (isIP(host) !== 0) {
     const reason = isForbiddenAddress(host);
     if (reason) throw refused(url, reason);
-    return { url, address: host };
+    return { url, address: host, addresses: [{ address: host, family: isIP(host) }] };
   }
   const name = host.replace(/\.$/, "").toLowerCase();
   if (name === "localhost" || name.endsWith(".localhost")) throw refused(url, "localhost names are loopback");
@@ -163,5 +168,5 @@ export async function checkUrl(input: string | URL, opts: CheckUrlOptions): Prom
     const reason = isForbiddenAddress(address);
     if (reason) throw refused(url, `${name} resolves to ${address}, a ${reason}`);
   }
-  return { url, address: addresses[0]!.address };
+  return { url, address: addresses[0]!.address, addresses: addresses.map(({ address, family }) => ({ address, family })) };
 }

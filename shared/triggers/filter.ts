@@ -10,12 +10,13 @@
 //      Values compare as JSON (deep, type-exact). INSERT counts as a change from null and
 //      DELETE as a change to null, so "status changed to won" also matches a deal inserted as won.
 //      Anything more (several fields, "and amount > 1000") is written in JsonLogic.
-// The engine is our own instance, not the one for action conditions (shared/engine), so the
-// two can evolve separately; both are plain json-logic-engine without custom methods.
-// Evaluation uses engine.run (the interpreter); engine.build would compile rules with eval,
-// which we neither need nor want at the edge.
-import { LogicEngine } from "json-logic-engine";
+// Rules run in a metered engine (filter_engine.ts): a filter that needs more than
+// FILTER_BUDGET units of work on an event stops with an error.
 import { z } from "zod";
+import { runMetered } from "../engine/expressions/condition_budget.ts";
+import { FILTER_BUDGET, getEngine } from "./filter_engine.ts";
+
+export { FILTER_BUDGET } from "./filter_engine.ts";
 
 export type Operation = "INSERT" | "UPDATE" | "DELETE";
 
@@ -55,13 +56,6 @@ export const MAX_FILTER_CHARS = 16_384;
 const SHORTHAND_KEYS = ["changed", "from", "to"];
 // Their later arguments run with each element as the context: `var` there is not our context.
 const ITERATORS = new Set(["map", "filter", "reduce", "some", "all", "none", "every", "eachKey"]);
-
-let engine: LogicEngine | undefined; // created on first use, not at module load
-
-function getEngine(): LogicEngine {
-  engine ??= new LogicEngine();
-  return engine;
-}
 
 export function isChangedFilter(filter: object): filter is ChangedFilter {
   return Object.hasOwn(filter, "changed");
@@ -139,7 +133,8 @@ export function filterProblems(filter: unknown, tableEvent: boolean, roots: read
   if (out.length > 0) return out;
   // Arity mistakes such as {"==": [1]} only show when run; an empty context finds them.
   try {
-    getEngine().run(filter, { record: {}, old_record: {}, payload: {}, operation: "UPDATE" });
+    const e = getEngine();
+    runMetered(() => e.run(filter, { record: {}, old_record: {}, payload: {}, operation: "UPDATE" }), FILTER_BUDGET, "filter");
   } catch (err) {
     if (describe(err).startsWith("Invalid Arguments")) out.push({ path: [], message: "an operator has invalid arguments" });
   }
@@ -174,21 +169,23 @@ function matchesChanged(filter: ChangedFilter, ctx: FilterContext): boolean {
 
 /**
  * True when the event passes the filter (JsonLogic truthiness: [], "", 0 and null fail).
- * Throws an Error saying why when a JsonLogic rule fails at run time (e.g. {"throw": ...});
- * the caller decides whether that skips one automation or fails the event.
+ * Throws an Error saying why when a JsonLogic rule fails at run time (e.g. {"throw": ...},
+ * or more work than FILTER_BUDGET); the caller decides whether that skips one automation
+ * or fails the event.
  */
 export function matchesFilter(filter: Filter, ctx: FilterContext | WebhookFilterContext): boolean {
-  if (isChangedFilter(filter)) return "record" in ctx && matchesChanged(filter, ctx);
+  return evaluateFilter(filter, ctx).matched;
+}
+
+/** matchesFilter, with the units of work the evaluation spent (0 for the changed shorthand). */
+export function evaluateFilter(filter: Filter, ctx: FilterContext | WebhookFilterContext): { matched: boolean; steps: number } {
+  if (isChangedFilter(filter)) return { matched: "record" in ctx && matchesChanged(filter, ctx), steps: 0 };
   const e = getEngine();
-  // json-logic-engine switches for good from its optimiser to its interpreter
-  // after 500 rules it has not seen before (every event parses a fresh
-  // filter object), and the two differ on edge cases. The SQL evaluator
-  // (automations_engine.filter_matches) follows the optimiser, so pin it.
-  (e as unknown as { missesSinceSeen: number }).missesSinceSeen = 0;
   try {
-    return Boolean(e.truthy(e.run(filter, ctx)));
+    const { value, spent } = runMetered(() => e.run(filter, ctx), FILTER_BUDGET, "filter");
+    return { matched: Boolean(e.truthy(value)), steps: spent };
   } catch (err) {
-    throw new Error(`filter failed: ${describe(err)}`);
+    throw new Error(`filter failed: ${describe(err)}`, { cause: err });
   }
 }
 

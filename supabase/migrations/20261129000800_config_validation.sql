@@ -394,6 +394,22 @@ $$;
 comment on function automations_engine.jsonlogic_problems(jsonb, text, text, text[], text[], text[], boolean, integer, integer) is
   'Static problems of a JsonLogic rule: operations with other than one key, unknown operators, var roots outside the context.';
 
+create or replace function automations_engine.json_text_length(p_value jsonb)
+returns integer
+language sql
+immutable
+set search_path = ''
+as $$
+  -- JSON.stringify(value).length, the measure of shared/triggers/filter.ts:
+  -- jsonb's text form without the space it writes after each ", " and ": "
+  -- between tokens (strings are matched whole, so their own ", " stay). It
+  -- counts characters where JavaScript counts UTF-16 units (a character
+  -- outside the BMP is 1 here, 2 there), and numbers as jsonb spells them.
+  select length(regexp_replace(p_value::text, '("(?:[^"\\]|\\.)*")|([,:]) ', '\1\2', 'g'))
+$$;
+comment on function automations_engine.json_text_length(jsonb) is
+  'Length of a JSON value as compact text (JSON.stringify), without the spaces of jsonb''s text form.';
+
 create or replace function automations_engine.filter_problems(p_filter jsonb, p_table_event boolean,
   p_roots text[] default '{record,old_record,payload,operation}')
 returns text[]
@@ -407,9 +423,16 @@ declare
   c_operators constant text[] := '{+,*,/,-,%,throw,max,min,in,preserve,if,<,<=,>,>=,==,===,!=,!==,or,??,try,and,substr,length,exists,val,map,some,all,none,merge,filter,reduce,!,!!,cat,keys,pipe,eachKey,every,?:,not,get,var,missing,missing_some}';
   v_out text[] := '{}';
   v_column jsonb := p_filter -> 'changed';
+  v_size integer;
 begin
   if jsonb_typeof(p_filter) is distinct from 'object' then
     return array[c_at || ': must be a JSON object: a JsonLogic rule or {"changed": "<column>", "to": ...}'];
+  end if;
+  -- A stored rule is an editor's input, not a program: 16 KiB of JSON, as in
+  -- TypeScript (MAX_FILTER_CHARS), checked first so a huge rule is not walked.
+  v_size := automations_engine.json_text_length(p_filter);
+  if v_size > 16384 then
+    return array[format('%s: is %s characters; the limit is 16384', c_at, v_size)];
   end if;
   if v_column is null then
     v_out := automations_engine.jsonlogic_problems(p_filter, c_at, 'filter', c_operators,
@@ -705,14 +728,14 @@ begin
   -- stays the source of truth at run time. Checked here:
   --   schedule  all of it: strict keys, cron, timezone, missed, max_catch_up;
   --   event     strict keys, table xor event, operations, and the filter: its
-  --             shape, the changed shorthand, one operator per JsonLogic
-  --             operation, known operators, var roots;
+  --             size (16 KiB of JSON), shape, the changed shorthand, one
+  --             operator per JsonLogic operation, known operators, var roots;
   --   webhook   all of it: content types, body size, the verify scheme and its
   --             options, captured headers, and the filter as for events (over
   --             payload and headers);
   --   manual    all of it.
-  -- Only in TypeScript: JsonLogic arity (found by running the rule), the 16 KiB
-  -- filter size limit. Actions are checked by check_action().
+  -- Only in TypeScript: JsonLogic arity (found by running the rule). Actions
+  -- are checked by check_action().
   -- tests/validation/config_validation.test.ts runs one corpus through both
   -- languages and asserts they agree, known differences included.
   --
@@ -750,7 +773,8 @@ revoke all on function
   automations_engine.js_trim(text), automations_engine.json_shown(jsonb), automations_engine.cron_field(text, text),
   automations_engine.cron_problem(text), automations_engine.timezone_problem(text), automations_engine.json_key_path(text),
   automations_engine.jsonlogic_problems(jsonb, text, text, text[], text[], text[], boolean, integer, integer),
-  automations_engine.filter_problems(jsonb, boolean, text[]), automations_engine.json_value_problem(jsonb, text, numeric, numeric),
+  automations_engine.json_text_length(jsonb), automations_engine.filter_problems(jsonb, boolean, text[]),
+  automations_engine.json_value_problem(jsonb, text, numeric, numeric),
   automations_engine.trigger_config_problems(public.automation_trigger_type, jsonb), automations_engine.check_trigger_config(),
   automations_engine.webhook_config_problems(jsonb)
   from public, anon, authenticated;

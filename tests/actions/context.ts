@@ -27,6 +27,7 @@ export function testSettings(overrides: Partial<Settings> = {}): Settings {
     allowPrivateNetwork: true,
     email: null,
     webhook: { defaultTimeoutMs: 5_000, maxTimeoutMs: 10_000, maxResponseBytes: 64 * 1024, maxRedirects: 3 },
+    templates: { maxOutputChars: 1_048_576 },
     ...overrides,
   };
 }

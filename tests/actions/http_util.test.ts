@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { actionFetch } from "../../shared/actions/http_util.ts";
 import { ActionError } from "../../shared/engine/action_contract.ts";
 import { OutboundRequestError } from "../../shared/http/outbound_error.ts";
+import { pinning } from "../../shared/http/pinned_fetch.ts";
 import { safeFetch, type SafeFetchOptions } from "../../shared/http/safe_fetch.ts";
 import type { Resolver } from "../../shared/http/ssrf.ts";
 import { testSettings } from "./context.ts";
@@ -18,11 +19,12 @@ const resolve: Resolver = async (host) => {
   throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: "ENOTFOUND" });
 };
 const strict = testSettings({ allowPrivateNetwork: false });
-const refusedConnection: typeof fetch = async () => {
+// Stand-ins for the network, marked as honouring the pinned addresses (they connect nowhere).
+const refusedConnection = pinning(async () => {
   throw new TypeError("fetch failed", { cause: Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }) });
-};
-const redirectTo = (location: string): typeof fetch => async () => new Response(null, { status: 302, headers: { location } });
-const bigBody: typeof fetch = async () => new Response("x".repeat(200), { status: 200 });
+});
+const redirectTo = (location: string) => pinning(async () => new Response(null, { status: 302, headers: { location } }));
+const bigBody = pinning(async () => new Response("x".repeat(200), { status: 200 }));
 
 const cases: [string, string, Omit<SafeFetchOptions, "settings"> & { settings?: SafeFetchOptions["settings"] }, string, boolean][] = [
   ["a private address", "http://10.0.0.1/", { resolve }, "forbidden_address", false],
@@ -58,7 +60,7 @@ describe("actionFetch", () => {
   });
 
   it("passes a response through untouched", async () => {
-    const fetch: typeof globalThis.fetch = async () => new Response("ok", { status: 503 });
+    const fetch = pinning(async () => new Response("ok", { status: 503 }));
     const res = await actionFetch("https://public.test/", {}, { settings: strict, resolve, fetch });
     expect(res.status).toBe(503);
     expect(res.text()).toBe("ok");

@@ -4,6 +4,7 @@
 // redirects through an injected fetch.
 import { describe, expect, it, vi } from "vitest";
 import { OutboundRequestError } from "../../shared/http/outbound_error.ts";
+import { pinning } from "../../shared/http/pinned_fetch.ts";
 import { safeFetch } from "../../shared/http/safe_fetch.ts";
 import { checkUrl, isForbiddenAddress, type Resolver } from "../../shared/http/ssrf.ts";
 import { testSettings } from "./context.ts";
@@ -162,7 +163,7 @@ describe("safeFetch redirect checks with the flag off", () => {
   const settings = testSettings({ allowPrivateNetwork: false });
 
   function redirectingFetch(location: string) {
-    return vi.fn(async () => new Response(null, { status: 302, headers: { location } }));
+    return pinning(vi.fn(async () => new Response(null, { status: 302, headers: { location } })));
   }
 
   it.each(["http://10.0.0.1/", "http://127.0.0.1:8080/admin", "http://[::1]/", "http://169.254.169.254/latest", "http://internal.test/", "http://localhost/"])(
@@ -180,17 +181,17 @@ describe("safeFetch redirect checks with the flag off", () => {
   );
 
   it("refuses a private first hop without calling fetch at all", async () => {
-    const fetch = vi.fn(async () => new Response("never"));
+    const fetch = pinning(vi.fn(async () => new Response("never")));
     await expect(safeFetch("http://10.0.0.1/", {}, { settings, fetch, resolve })).rejects.toThrow(/private network/);
     expect(fetch).not.toHaveBeenCalled();
   });
 
   it("follows a redirect to another public address", async () => {
-    const fetch = vi.fn(async (url: string | URL | Request) =>
+    const fetch = pinning(vi.fn(async (url: string | URL | Request) =>
       String(url) === "https://public.test/a"
         ? new Response(null, { status: 307, headers: { location: "https://93.184.216.34/b" } })
         : new Response("done", { status: 200 }),
-    );
+    ));
     const res = await safeFetch("https://public.test/a", { method: "POST", body: "{}" }, { settings, fetch, resolve });
     expect(res.text()).toBe("done");
     expect(res.url).toBe("https://93.184.216.34/b");

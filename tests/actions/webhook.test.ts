@@ -3,6 +3,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { ActionError, type ActionContext } from "../../shared/engine/action_contract.ts";
 import { webhookAction } from "../../shared/actions/webhook.ts";
+import { pinning } from "../../shared/http/pinned_fetch.ts";
 import { json, makeContext, startServer, testSettings, type TestServer } from "./context.ts";
 
 let server: TestServer;
@@ -211,16 +212,28 @@ describe("webhook redirects", () => {
     expect(err).toMatchObject({ code: "too_many_redirects", retryable: false });
   });
 
-  it("drops Authorization when a redirect changes origin", async () => {
-    await run({ url: `${server.url}/cross-origin`, headers: { authorization: "Bearer secret", "x-keep": "1" }, body: {} });
+  it("sends none of the caller's headers to another origin (x-api-key included), only content-type and user-agent", async () => {
+    const secrets = { authorization: "Bearer secret", "x-api-key": "key_live_123", cookie: "session=1", "x-keep": "1" };
+    await run({ url: `${server.url}/cross-origin`, headers: secrets, body: { n: 1 } });
+    // The first origin got them (so this test can fail) ...
+    const first = server.requests.at(-1)!;
+    expect(first.url).toBe("/cross-origin");
+    expect(first.headers["x-api-key"]).toBe("key_live_123");
+    // ... the second, 127.0.0.1 on another port, gets the 307's body and nothing of the caller's but what describes it.
     const req = lastRequest(other);
-    expect(req.headers.authorization).toBeUndefined();
-    expect(req.headers["x-keep"]).toBe("1");
-    expect(req.headers["idempotency-key"]).toBeDefined();
+    expect(req).toMatchObject({ method: "POST", url: "/json", body: '{"n":1}' });
+    for (const name of ["authorization", "x-api-key", "cookie", "x-keep", "idempotency-key", "webhook-id"]) expect(req.headers[name], name).toBeUndefined();
+    expect(req.headers["content-type"]).toBe("application/json");
+    expect(req.headers["user-agent"]).toBe(first.headers["user-agent"]);
+  });
+
+  it("keeps the caller's headers on a redirect within the same origin", async () => {
+    await run({ url: `${server.url}/redirect-307`, headers: { "x-api-key": "key_live_123" }, body: {} });
+    expect(lastRequest()).toMatchObject({ url: "/json", headers: { "x-api-key": "key_live_123", "idempotency-key": expect.any(String) } });
   });
 
   it("re-checks every redirect target with the flag off, before connecting", async () => {
-    const fetch = vi.fn(async () => new Response(null, { status: 302, headers: { location: "http://10.0.0.1/internal" } }));
+    const fetch = pinning(vi.fn(async () => new Response(null, { status: 302, headers: { location: "http://10.0.0.1/internal" } })));
     const ctx = makeContext({ fetch, settings: testSettings({ allowPrivateNetwork: false }) });
     const err = await failure({ url: "https://93.184.216.34/hook", body: {} }, ctx);
     expect(err.code).toBe("forbidden_address");

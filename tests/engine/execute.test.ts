@@ -6,6 +6,7 @@ import { executeRun } from "../../shared/engine/execute_run.ts";
 import { claimRuns } from "../../shared/engine/sql/claim.ts";
 import { enqueueRun } from "../../shared/engine/sql/enqueue.ts";
 import { releaseExpiredLeases } from "../../shared/engine/sql/leases.ts";
+import { loadSettings } from "../../shared/settings.ts";
 import { createAutomation, engineDeps, probeAction, runRow, stepRows, type AutomationSpec } from "../helpers/automations.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { createOrg } from "../helpers/fixtures.ts";
@@ -91,6 +92,27 @@ describe("executeRun", () => {
     const { runId: r2 } = await enqueueRun(t.db, { automationId: id, triggerType: "manual" });
     expect(await claimAndExecute(r2)).toBe("completed");
     expect(calls.at(-1)!.config).toEqual({ to: null });
+  });
+
+  it("fails a step whose placeholders would produce more than the output budget (1,000 copies of a 50 KB payload)", async () => {
+    const payload = { rows: Array.from({ length: 1_000 }, (_, i) => ({ id: i, note: "x".repeat(30) })) };
+    const size = JSON.stringify(payload).length;
+    const bomb = { message: "bomb", data: Array.from({ length: 1_000 }, () => "{{trigger.payload}}") };
+    const { runId, status } = await runOnce({ actions: [{ type: "probe", config: bomb }] }, payload);
+    expect(status).toBe("failed");
+    expect(calls).toHaveLength(0);
+    const fits = Math.floor(1_048_576 / size);
+    expect((await runRow(t.db, runId)).error_message).toContain(`would produce more than 1048576 characters (reached at $.data[${fits}]`);
+    // The step records the config as written, not what it would have grown to.
+    expect(JSON.stringify((await stepRows(t.db, runId))[0]!.input).length).toBeLessThan(30_000);
+
+    // The operator's setting (AUTOMATIONS_TEMPLATE_MAX_OUTPUT) is what the engine applies.
+    const id = await createAutomation(t.db, org, { actions: [{ type: "probe", config: bomb }] });
+    const { runId: r2 } = await enqueueRun(t.db, { automationId: id, triggerType: "manual", payload });
+    const run = (await claimRuns(t.db, "test", 100, 30)).find((r) => r.id === r2)!;
+    const settings = loadSettings({ AUTOMATIONS_TEMPLATE_MAX_OUTPUT: String(3 * size) });
+    expect(await executeRun(run, engineDeps(t.db, [probe()], { settings }))).toBe("failed");
+    expect((await runRow(t.db, r2)).error_message).toContain(`would produce more than ${3 * size} characters (reached at $.data[3]`);
   });
 
   it("skips a step whose condition is false, or stops the run as completed with a reason", async () => {

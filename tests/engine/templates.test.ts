@@ -1,6 +1,7 @@
 // Templates are pure: these tests need no database.
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
+  DEFAULT_TEMPLATE_OUTPUT,
   findTemplateErrors,
   MAX_PLACEHOLDERS,
   MAX_TEMPLATE_LENGTH,
@@ -304,6 +305,50 @@ describe("limits", () => {
     const err = templateError(() => resolveTemplates({ t: "{{trigger.payload.big}} {{trigger.payload.big}}" }, c));
     expect(err.code).toBe("template_limit");
     expect(err.message).toContain("the string at $.t would be longer than 1000000 characters");
+  });
+
+  describe("the output budget of a config", () => {
+    // 50 KB of payload, as JSON.
+    const payload = { rows: Array.from({ length: 1_000 }, (_, i) => ({ id: i, note: "x".repeat(30) })) };
+    const size = JSON.stringify(payload).length;
+    const big = context(payload);
+
+    it("refuses 1,000 copies of a 50 KB payload after 1 MiB, before copying the rest", () => {
+      expect(size).toBeGreaterThan(50_000);
+      const bomb = { message: "bomb", data: Array.from({ length: MAX_PLACEHOLDERS }, () => "{{trigger.payload}}") };
+      const clone = vi.spyOn(globalThis, "structuredClone");
+      try {
+        const err = templateError(() => resolveTemplates(bomb, big));
+        const fits = Math.floor(DEFAULT_TEMPLATE_OUTPUT / size); // copies within the budget
+        expect(err.code).toBe("template_limit");
+        expect(err.configPath).toBe(`$.data[${fits}]`);
+        expect(err.message).toBe(
+          `the placeholders of this config would produce more than ${DEFAULT_TEMPLATE_OUTPUT} characters ` +
+            `(reached at $.data[${fits}], placeholder #${fits + 1}, {{trigger.payload}}); reference smaller values, or fewer copies of a large one`,
+        );
+        // Work done: the copies made are those within the budget (20 of 1,000), about 1 MiB of 50 MB.
+        expect(clone).toHaveBeenCalledTimes(fits);
+        expect(fits * size).toBeLessThanOrEqual(DEFAULT_TEMPLATE_OUTPUT);
+      } finally {
+        clone.mockRestore();
+      }
+    });
+
+    it("counts embedded text too, across strings", () => {
+      const texts = Array.from({ length: 100 }, (_, i) => `row ${i}: {{trigger.payload}}`);
+      const err = templateError(() => resolveTemplates({ texts }, big));
+      expect(err.configPath).toBe(`$.texts[${Math.floor(DEFAULT_TEMPLATE_OUTPUT / size)}]`);
+    });
+
+    it("allows exactly the budget, and takes the operator's setting", () => {
+      const two = { a: "{{trigger.payload}}", b: "{{trigger.payload}}" };
+      expect(resolveTemplates(two, big, { maxOutput: 2 * size })).toEqual({ a: payload, b: payload });
+      expect(templateError(() => resolveTemplates(two, big, { maxOutput: 2 * size - 1 })).configPath).toBe("$.b");
+      // Ordinary configs are far below it: a whole value's JSON, "won" as text.
+      expect(resolveTemplates({ s: "{{trigger.payload.customer}}", t: "{{trigger.payload.status}}!" }, ctx, { maxOutput: 43 }))
+        .toEqual({ s: { name: "Ada", email: "ada@example.com" }, t: "won!" });
+      expect(templateError(() => resolveTemplates({ s: "{{trigger.payload.customer}}", t: "{{trigger.payload.status}}!" }, ctx, { maxOutput: 42 })).configPath).toBe("$.t");
+    });
   });
 
   it("caps nesting depth", () => {

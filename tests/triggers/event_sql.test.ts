@@ -163,6 +163,33 @@ describe("automations_table_event()", () => {
     expect(warnings).toContainEqual(expect.stringContaining(`automation ${sqlOnly} was not started`));
   });
 
+  it("a filter over its work budget on this row skips its automation with a WARNING; small rows still match", async () => {
+    await t.db.query("create table public.lists (id serial primary key, org_id uuid not null, tags jsonb not null)");
+    await t.db.query("create trigger lists_automations after insert on public.lists for each row execute function public.automations_table_event()");
+    const org = await createOrg(t.db, "Budget");
+    const plain = await event(t.db, org, { table: "lists" });
+    // 300 scans of the same column: 12 KB, valid, and saved through SQL like any client's.
+    const scans = { or: Array.from({ length: 300 }, () => ({ in: ["wanted", { var: "record.tags" }] })) };
+    const bomb = await event(t.db, org, { table: "lists", filter: scans });
+    const insert = async (tags: unknown[]) => {
+      const notices: postgres.Notice[] = [];
+      const sql = postgres(t.url, { max: 1, onnotice: (n) => notices.push(n) });
+      await sql`insert into public.lists (org_id, tags) values (${org}, ${sql.json(tags as postgres.JSONValue)})`.finally(() => sql.end());
+      return notices.filter((n) => n.severity === "WARNING").map((n) => n.message);
+    };
+    const big = Array.from({ length: 10_000 }, (_, i) => `tag-${i}`);
+    expect(await insert(big)).toEqual([
+      `automation ${bomb} was not started by INSERT on public.lists: its trigger_config.filter failed: ` +
+        "the filter needs more than 20000 steps of work on this row; simplify it or test less data",
+    ]);
+    expect(await runsOf(org)).toEqual({ [plain]: ["INSERT"] });
+    expect(await t.db.query("select 1 from public.lists where org_id = $1", [org])).toHaveLength(1); // the write went through
+    // The same filter over a small row is evaluated as usual.
+    expect(await insert(["a", "wanted"])).toEqual([]);
+    expect(await insert(["a", "b"])).toEqual([]);
+    expect(await runsOf(org)).toEqual({ [plain]: ["INSERT", "INSERT", "INSERT"], [bomb]: ["INSERT"] });
+  });
+
   it("needs the tenant column: a clear error without it, the trigger argument names another, a null org is no event", async () => {
     await t.db.query("create table public.notes (id serial primary key, body text)");
     await t.db.query("create trigger notes_automations after insert on public.notes for each row execute function public.automations_table_event()");
@@ -244,6 +271,29 @@ describe("automations_engine.filter_matches()", () => {
     await expect(m('{"==": [1, 2], "!=": [1, 2]}')).rejects.toMatchObject({ code: "22023" });
     await expect(m('{"<": [1, 2, 3, 4]}')).rejects.toMatchObject({ code: "22023", message: expect.stringContaining("2 or 3 arguments") });
     await expect(m('"won"')).rejects.toMatchObject({ code: "22023" });
+  });
+
+  it("counts its work in steps and stops once they are spent (filter_eval's budget)", async () => {
+    const row = { record: { status: "won", tags: Array.from({ length: 10_000 }, (_, i) => `tag-${i}`) } };
+    const left = async (filter: unknown, budget = 20_000) =>
+      (await t.db.query<{ b: number; r: unknown }>("select (s).budget as b, (s).result as r from automations_engine.filter_eval($1::jsonb, $2::jsonb, $3) s", [
+        JSON.stringify(filter), JSON.stringify(row), budget,
+      ]))[0]!;
+    // == (1) + var (1; what it reads costs 1 per 16 bytes, nothing for "won") + "won" (1).
+    expect(await left({ "==": [v("record.status"), "won"] })).toEqual({ b: 20_000 - 3, r: true });
+    // One scan of the 10,000 tags: the items, and the column's size read by var.
+    const scan = await left({ in: ["tag-9999", v("record.tags")] });
+    expect(scan.r).toBe(true);
+    expect(20_000 - scan.b).toBeGreaterThan(10_000);
+    expect(20_000 - scan.b).toBeLessThan(20_000);
+    // 300 scans would be 300 times that; the evaluation stops within one scan past the budget.
+    const many = await left({ or: Array.from({ length: 300 }, () => ({ in: ["absent", v("record.tags")] })) });
+    expect(many.r).toBeNull();
+    expect(many.b).toBeLessThan(0);
+    expect(many.b).toBeGreaterThan(-(20_000 - scan.b));
+    await expect(
+      t.db.query("select automations_engine.filter_matches($1::jsonb, $2::jsonb)", [JSON.stringify({ or: Array.from({ length: 300 }, () => ({ in: ["absent", v("record.tags")] })) }), JSON.stringify(row)]),
+    ).rejects.toMatchObject({ code: "54000", message: "the filter needs more than 20000 steps of work on this row; simplify it or test less data" });
   });
 
   it("never raises on odd data", async () => {

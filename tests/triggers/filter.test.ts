@@ -1,6 +1,7 @@
 // Event filters: JsonLogic over {record, old_record, payload, operation} and the changed shorthand.
 import { describe, expect, it } from "vitest";
-import { FilterSchema, filterProblems, matchesFilter } from "../../shared/triggers/filter.ts";
+import { BudgetExceeded } from "../../shared/engine/expressions/condition_budget.ts";
+import { evaluateFilter, FILTER_BUDGET, FilterSchema, filterProblems, matchesFilter } from "../../shared/triggers/filter.ts";
 import type { FilterContext } from "../../shared/triggers/filter.ts";
 
 const update = (old_record: Record<string, unknown>, record: Record<string, unknown>): FilterContext => ({ operation: "UPDATE", old_record, record, payload: null });
@@ -82,6 +83,72 @@ describe("the changed shorthand", () => {
 
   it("never matches an application event (no records)", () => {
     expect(matchesFilter({ changed: "status" }, appEvent({ status: "won" }))).toBe(false);
+  });
+});
+
+describe("the work budget", () => {
+  const n = 300;
+  const items = Array.from({ length: n }, (_, i) => i);
+  // Three nested scans of the payload: n³ comparisons (27 million here), a few hundred bytes of rule.
+  const cubic = {
+    some: [{ var: "payload.items" }, {
+      some: [{ var: "../../payload.items" }, { some: [{ var: "../../../../payload.items" }, { "==": [{ var: "" }, -1] }] }],
+    }],
+  };
+
+  /** The event context behind a proxy that counts reads of its fields: work the filter did, measured outside the meter. */
+  function counted(payload: unknown) {
+    const seen = { reads: 0 };
+    const ctx = new Proxy({ record: null, old_record: null, payload, operation: null } as FilterContext, {
+      get(target, key) {
+        seen.reads++;
+        return target[key as keyof FilterContext];
+      },
+    });
+    return { ctx, seen };
+  }
+
+  it("stops a cubic filter once it has spent the budget, and says why", () => {
+    expect(filterProblems(cubic, false)).toEqual([]); // valid, and small
+    const { ctx, seen } = counted({ items });
+    let err: unknown;
+    try {
+      matchesFilter(cubic, ctx);
+    } catch (e) {
+      err = e;
+    }
+    expect((err as Error).message).toBe(`filter failed: the filter needs more than ${FILTER_BUDGET} steps of work on this data; simplify it or test less data`);
+    const cause = (err as Error).cause as BudgetExceeded;
+    expect(cause).toBeInstanceOf(BudgetExceeded);
+    // Stopped just past the budget: at most one operator's charge (a var returning the 300 items) over it.
+    expect(cause.spent).toBeGreaterThan(FILTER_BUDGET);
+    expect(cause.spent).toBeLessThanOrEqual(FILTER_BUDGET + n + 1);
+    // Each inner scan reads payload once: unbounded, 1 + n + n² = 90,301 reads; here a few hundred.
+    expect(seen.reads).toBeLessThan(1_000);
+  });
+
+  it("cannot be caught by try: every metered call fails once the budget is gone", () => {
+    const guarded = { try: [cubic, { try: [cubic, true] }] };
+    expect(() => matchesFilter(guarded, appEvent({ items }))).toThrow(`needs more than ${FILTER_BUDGET} steps`);
+  });
+
+  it("charges ordinary filters little, and each evaluation starts with a fresh budget", () => {
+    const simple = evaluateFilter({ "==": [{ var: "record.status" }, "won"] }, insert({ status: "won" }));
+    expect(simple.matched).toBe(true);
+    expect(simple.steps).toBeGreaterThan(0);
+    expect(simple.steps).toBeLessThan(10);
+    expect(evaluateFilter({ changed: "status" }, insert({ status: "won" }))).toEqual({ matched: true, steps: 0 });
+    // One scan of 10,000 items fits, many times over the budget of one evaluation in total.
+    const big = appEvent({ items: Array.from({ length: 10_000 }, (_, i) => i) });
+    const scan = { some: [{ var: "payload.items" }, { "==": [{ var: "" }, 9_999] }] };
+    let total = 0;
+    for (let i = 0; i < 5; i++) {
+      const r = evaluateFilter(scan, big);
+      expect(r.matched).toBe(true);
+      total += r.steps;
+    }
+    expect(total).toBeGreaterThan(FILTER_BUDGET);
+    expect(total / 5).toBeLessThan(FILTER_BUDGET / 2);
   });
 });
 

@@ -357,6 +357,12 @@ interface ActionCase {
 type Verdict = "valid" | "invalid";
 
 /** `value` wrapped in n arrays: [[[...value...]]]. */
+/** A valid filter whose JSON.stringify is exactly `chars` long; its strings hold ", ", ": ", quotes, a backslash and "é". */
+function sizedFilter(chars: number): unknown {
+  const filter = (pad: string) => ({ in: [{ var: "payload.x" }, ['a, b: "c" \\ é', pad]] });
+  return filter("x".repeat(chars - JSON.stringify(filter("")).length));
+}
+
 function nest(n: number, value: unknown): unknown {
   return n === 0 ? value : [nest(n - 1, value)];
 }
@@ -464,6 +470,11 @@ function triggerCorpus(): { triggerCases: TriggerCase[]; triggerDivergences: (Tr
     e({ table: "deals", filter: { changed: "" } }, "trigger_config.filter.changed: must be a column name (1 to 63 characters)"),
     e({ table: "deals", filter: { changed: "a", when: 1 } }, 'trigger_config.filter: unknown key "when" in the changed shorthand'),
     e({ table: "deals", operation: ["INSERT"] }, 'trigger_config: unknown key "operation" (allowed: table, operations, event, filter)'),
+    // 16 KiB of JSON, counted as JSON.stringify counts (the database drops only jsonb's own spaces).
+    e({ event: "big", filter: sizedFilter(16_384) }, V),
+    e({ event: "big", filter: sizedFilter(16_385) }, "trigger_config.filter: is 16385 characters; the limit is 16384"),
+    e({ table: "deals", filter: sizedFilter(16_384) }, V),
+    e({ table: "deals", filter: sizedFilter(40_000) }, "trigger_config.filter: is 40000 characters; the limit is 16384"),
     // webhook and manual
     w({}, V),
     w({ content_types: ["application/json"], max_body_bytes: 1048576 }, V),

@@ -12,6 +12,11 @@
 //   objects and arrays as JSON.
 // - A missing path is a TemplateError, or with `{ missing: "empty" }` the
 //   whole value becomes null and an embedded placeholder "".
+// - Output budget: the placeholders of one config may produce at most
+//   `maxOutput` characters in total, counted as the JSON length of each whole
+//   value and the length of each embedded rendering. Counted before a value is
+//   copied, so 1,000 copies of a 50 KB payload stop at the 21st (1 MiB), not
+//   after 50 MB of copies.
 import {
   isWholePlaceholder,
   MAX_PLACEHOLDERS,
@@ -43,6 +48,8 @@ export interface TemplateContext {
 export interface ResolveOptions {
   /** "error" (default): a missing path fails the step. "empty": it renders as null / "". */
   missing?: "error" | "empty";
+  /** Most characters all placeholders of the config may produce together (default DEFAULT_TEMPLATE_OUTPUT). */
+  maxOutput?: number;
 }
 
 export interface TemplateProblem {
@@ -64,10 +71,28 @@ export interface TemplateReference {
 export const MAX_RESOLVED_LENGTH = 1_000_000;
 /** Deepest nesting of objects/arrays walked in a config: bounds recursion. */
 export const MAX_CONFIG_DEPTH = 64;
+/** Default output budget of one config (1 MiB of JSON); operators set it with AUTOMATIONS_TEMPLATE_MAX_OUTPUT. */
+export const DEFAULT_TEMPLATE_OUTPUT = 1_048_576;
 
 /** Returns a copy of `config` with every placeholder resolved. Throws TemplateError. */
 export function resolveTemplates(config: unknown, context: TemplateContext, options: ResolveOptions = {}): unknown {
   let count = 0;
+  const budget = options.maxOutput ?? DEFAULT_TEMPLATE_OUTPUT;
+  let produced = 0;
+  let resolved = 0;
+  const charge = (chars: number, path: string, p: Placeholder) => {
+    produced += chars;
+    resolved++;
+    if (produced > budget) {
+      throw new TemplateError(
+        "template_limit",
+        `the placeholders of this config would produce more than ${budget} characters (reached at ${path}, ` +
+          `placeholder #${resolved}, ${show(p.source)}); reference smaller values, or fewer copies of a large one`,
+        path,
+        p.source,
+      );
+    }
+  };
   return mapStrings(config, "$", 0, (text, path) => {
     const parts = scanTemplate(text, path);
     for (const p of parts) {
@@ -75,12 +100,13 @@ export function resolveTemplates(config: unknown, context: TemplateContext, opti
     }
     if (isWholePlaceholder(parts, text)) {
       const value = read(parts[0], context, options, path);
+      charge(jsonLength(value), path, parts[0]);
       return value !== null && typeof value === "object" ? structuredClone(value) : value;
     }
     let out = "";
     for (const p of parts) {
-      out += typeof p === "string" ? p : toText(read(p, context, options, path));
-      if (out.length > MAX_RESOLVED_LENGTH) {
+      const piece = typeof p === "string" ? p : toText(read(p, context, options, path));
+      if (out.length + piece.length > MAX_RESOLVED_LENGTH) {
         throw new TemplateError(
           "template_limit",
           `the string at ${path} would be longer than ${MAX_RESOLVED_LENGTH} characters once resolved; ` +
@@ -88,6 +114,8 @@ export function resolveTemplates(config: unknown, context: TemplateContext, opti
           path,
         );
       }
+      if (typeof p !== "string") charge(piece.length, path, p);
+      out += piece;
     }
     return out;
   });
@@ -161,13 +189,20 @@ function read(p: Placeholder, context: TemplateContext, options: ResolveOptions,
   );
 }
 
+const bigintAsText = (_k: string, v: unknown) => (typeof v === "bigint" ? v.toString() : v);
+
+/** Characters of a whole value as JSON, what it weighs in the step's input. */
+function jsonLength(value: unknown): number {
+  return (JSON.stringify(value, bigintAsText) ?? "").length;
+}
+
 /** Embedded rendering. null/undefined → "" so "Hi {{x}}" never reads "Hi null". */
 function toText(value: unknown): string {
   if (value === null || value === undefined) return "";
   if (typeof value === "string") return value;
   if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") return String(value);
   if (value instanceof Date) return value.toISOString();
-  return JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)) ?? "";
+  return JSON.stringify(value, bigintAsText) ?? "";
 }
 
 function tooMany(path: string): TemplateError {
