@@ -14,6 +14,7 @@ import { pruneRuns } from "../shared/engine/sql/retention.ts";
 import { Worker } from "../shared/engine/worker.ts";
 import { createEventHandler } from "../shared/handlers/event.ts";
 import { createRunHandler } from "../shared/handlers/run.ts";
+import { createApiHandler } from "../shared/handlers/api.ts";
 import { createScheduleTickHandler } from "../shared/handlers/schedule_tick.ts";
 import { createWebhookHandler } from "../shared/handlers/webhook.ts";
 import { createWorkerHandler } from "../shared/handlers/worker.ts";
@@ -162,6 +163,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         "automations-event": createEventHandler(deps),
         "automations-worker": createWorkerHandler(deps),
         "automations-run": createRunHandler(deps),
+        "automations-api": createApiHandler(deps),
       },
       createLocalApi(deps, { cliToken: token?.token ?? null, cliTokenFile: token?.file }),
       { allowedHosts: allowedHosts(env) },
