@@ -1,6 +1,10 @@
 // automations-api through its handler on a real PostgreSQL: every request acts
 // as the signed-in user, so RLS decides what exists; another org's ids are 404.
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startRuntime } from "../../local/runtime.ts";
+import { freePort } from "../../scripts/pg_cluster.ts";
+import { silentLogger } from "../../shared/logger.ts";
 import { createApiHandler } from "../../shared/handlers/api.ts";
 import type { Handler } from "../../shared/http/route.ts";
 import { createAutomation, runRow } from "../helpers/automations.ts";
@@ -216,5 +220,23 @@ describe("automations-api", () => {
     const pre = await handler(functionRequest("automations-api", { method: "OPTIONS", suffix: "/runs" }));
     expect(pre.status).toBe(204);
     expect(pre.headers.get("access-control-allow-methods")).toBe("GET, POST, OPTIONS");
+  });
+
+  it("the local runtime serves it at /functions/v1/automations-api/...", async () => {
+    const rt = await startRuntime({
+      root: join(import.meta.dirname, "../.."),
+      logger: silentLogger,
+      env: { DATABASE_URL: t.url, PORT: String(await freePort()), AUTOMATIONS_LOCAL_WORKER: "off" },
+    });
+    try {
+      const tok = await userJwt(alice.claims, { secret: rt.keys.jwtSecret });
+      const res = await fetch(`${rt.url}/functions/v1/automations-api/runs/${pendingRun}`, { headers: { authorization: `Bearer ${tok}` } });
+      expect(res.status).toBe(200);
+      expect(await bodyOf(res)).toMatchObject({ id: pendingRun, automation_id: quiet });
+      const anon = await fetch(`${rt.url}/functions/v1/automations-api/automations`);
+      expect(anon.status).toBe(401);
+    } finally {
+      await rt.stop();
+    }
   });
 });
