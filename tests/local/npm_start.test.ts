@@ -3,7 +3,7 @@
 // the demo seed. A signed webhook completes with its steps; the
 // CLI lists it; supabase-js invokes automations-run; a restart keeps the data
 // and the keys, which are this data directory's own (not the CLI's demo key).
-import { execFile, spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { execFile, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -12,6 +12,7 @@ import { createClient } from "@supabase/supabase-js";
 import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildRuntime } from "../../scripts/build_runtime.ts";
+import { READY_MS, startRuntimeBundle } from "../helpers/runtime_bundle.ts";
 import { freePort } from "../../scripts/pg_cluster.ts";
 import { signWebhook } from "../../shared/triggers/webhook_signature.ts";
 import { DEMO } from "../../local/demo.ts";
@@ -19,8 +20,6 @@ import { localKeys } from "../../local/keys.ts";
 import { cliTokenPath, secretsPath } from "../../local/secrets.ts";
 
 const root = join(import.meta.dirname, "../..");
-/** How long a start may take: a fresh PGlite applies every migration, ~15 s alone but minutes on a shared, loaded machine. */
-const READY_MS = 180_000;
 const parent = mkdtempSync(join(tmpdir(), "automations-start-"));
 const dataDir = join(parent, "pglite");
 /** The Supabase CLI's public local JWT secret, which the runtime used to sign its keys with. */
@@ -38,10 +37,10 @@ beforeAll(async () => {
 async function start(): Promise<void> {
   port ||= await freePort();
   output = "";
-  child = spawn(process.execPath, ["--enable-source-maps", bundle], {
-    cwd: root,
-    env: {
-      ...process.env,
+  child = await startRuntimeBundle(
+    bundle,
+    [],
+    {
       PORT: String(port),
       AUTOMATIONS_DATA_DIR: dataDir,
       AUTOMATIONS_LOG_LEVEL: "error",
@@ -54,16 +53,8 @@ async function start(): Promise<void> {
       SUPABASE_SERVICE_ROLE_KEY: "",
       SUPABASE_ANON_KEY: "",
     },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  child.stdout!.on("data", (d) => (output += d));
-  child.stderr!.on("data", (d) => (output += d));
-  const end = Date.now() + READY_MS;
-  while (!output.includes("Ctrl-C stops")) {
-    if (child.exitCode !== null) throw new Error(`npm start exited ${child.exitCode}:\n${output}`);
-    if (Date.now() > end) throw new Error(`npm start not ready in ${READY_MS / 1000} s:\n${output}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+    (d) => (output += d),
+  );
 }
 
 /** A value `npm start` printed after "<label>:". */

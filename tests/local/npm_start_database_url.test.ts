@@ -2,7 +2,7 @@
 // webhook secret is public) unless `npm start -- --demo`; one line says how to
 // get it. Keys are generated for this database and kept across restarts;
 // /_local/query does not exist (the CLI connects to the database directly).
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { execFile, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,12 +13,11 @@ import { DEMO } from "../../local/demo.ts";
 import { localKeys } from "../../local/keys.ts";
 import { secretsPath } from "../../local/secrets.ts";
 import { buildRuntime } from "../../scripts/build_runtime.ts";
+import { READY_MS, startRuntimeBundle } from "../helpers/runtime_bundle.ts";
 import { freePort } from "../../scripts/pg_cluster.ts";
 import { signWebhook } from "../../shared/triggers/webhook_signature.ts";
 
 const root = join(import.meta.dirname, "../..");
-/** How long a start may take: a fresh PGlite applies every migration, ~15 s alone but minutes on a shared, loaded machine. */
-const READY_MS = 180_000;
 const parent = mkdtempSync(join(tmpdir(), "automations-dburl-"));
 const dataDir = join(parent, "pglite");
 const name = `fresh_${randomBytes(6).toString("hex")}`;
@@ -52,10 +51,10 @@ afterAll(async () => {
 
 async function start(...args: string[]): Promise<void> {
   output = "";
-  child = spawn(process.execPath, ["--enable-source-maps", bundle, ...args], {
-    cwd: root,
-    env: {
-      ...process.env,
+  child = await startRuntimeBundle(
+    bundle,
+    args,
+    {
       PORT: String(port),
       DATABASE_URL: url,
       AUTOMATIONS_DATA_DIR: dataDir,
@@ -65,16 +64,8 @@ async function start(...args: string[]): Promise<void> {
       SUPABASE_SERVICE_ROLE_KEY: "",
       SUPABASE_ANON_KEY: "",
     },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  child.stdout!.on("data", (d) => (output += d));
-  child.stderr!.on("data", (d) => (output += d));
-  const end = Date.now() + READY_MS;
-  while (!output.includes("Ctrl-C stops")) {
-    if (child.exitCode !== null) throw new Error(`npm start exited ${child.exitCode}:\n${output}`);
-    if (Date.now() > end) throw new Error(`npm start not ready in ${READY_MS / 1000} s:\n${output}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+    (d) => (output += d),
+  );
 }
 
 function stop(): Promise<number | null> {
