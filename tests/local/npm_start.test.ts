@@ -188,7 +188,7 @@ describe("npm start", () => {
   }, READY_MS);
 
   it("a burst of deliveries on the embedded database: each 202 with its own run, all completed", async () => {
-    // Sent at once, they reach the handler together and are enqueued in
+    // Sent at once, they reach the handler together and may be enqueued in
     // batches (webhook_enqueue_many) on PGlite's single connection.
     const ids = Array.from({ length: 20 }, (_, i) => `msg_burst_${i}`);
     const res = await Promise.all(ids.map((id) => sendDemoWebhook(id)));
@@ -197,15 +197,15 @@ describe("npm start", () => {
     expect(new Set(bodies.map((b) => b.run_id)).size).toBe(20);
     expect(bodies.every((b) => !b.duplicate)).toBe(true);
     const mine = new Set(bodies.map((b) => b.run_id));
-    let runs: Array<{ id: string; status: string; created_at: string }> = [];
+    let runs: Array<{ id: string; status: string }> = [];
     for (const end = Date.now() + 30_000; Date.now() < end; await new Promise((r) => setTimeout(r, 200))) {
       runs = (JSON.parse(await cli("runs", "--json", "--limit", "100")) as typeof runs).filter((r) => mine.has(r.id));
       if (runs.length === 20 && runs.every((r) => r.status === "completed")) break;
     }
     expect(runs.map((r) => r.status)).toEqual(Array(20).fill("completed"));
-    // created_at is the enqueue transaction's start: runs that share one were
-    // written by one batch.
-    expect(new Set(runs.map((r) => r.created_at)).size).toBeLessThan(20);
+    // Whether some of them shared a batch depends on how the 20 requests
+    // interleave (it failed now and then, also on an idle machine); batching is
+    // asserted where it is deterministic, tests/triggers/webhook_enqueue.test.ts.
   }, READY_MS + 30_000);
 
   it("supabase-js functions.invoke('automations-run') works with the demo user's JWT", async () => {
