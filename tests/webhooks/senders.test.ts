@@ -9,7 +9,8 @@ import { appDeps } from "../helpers/app_deps.ts";
 import { createAutomation } from "../helpers/automations.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { createOrg } from "../helpers/fixtures.ts";
-import { SENDERS, type Sender, type Signed } from "./senders.ts";
+import twilio from "twilio";
+import { SENDERS, TWILIO_URL, type Sender, type Signed } from "./senders.ts";
 
 let t: TestDatabase;
 let handler: Handler;
@@ -108,5 +109,55 @@ describe.each(SENDERS.map((s) => [s.scheme, s] as const))("%s", (_name, s) => {
       expect(res.status, `${other.scheme} headers sent to a ${s.scheme} automation`).toBe(401);
     }
     expect(await runsOf(hook)).toBe(before);
+  });
+});
+
+// Twilio signs a JSON body through the URL: its bodySHA256 query parameter is
+// the body's hex SHA-256, and the signature covers that URL with no form
+// parameters. The request reaches the function with the same query string.
+describe("twilio, JSON body (bodySHA256)", () => {
+  const s = SENDERS.find((x) => x.scheme === "twilio")!;
+  const body = () => JSON.stringify({ event: "call.completed", sid: uid() });
+  const send = (raw: string, hash: string, signature: string) =>
+    handler(
+      new Request(`${URL_BASE}/${hooks.get("twilio")}?bodySHA256=${hash}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-twilio-signature": signature, "i-twilio-idempotency-token": uid() },
+        body: raw,
+      }),
+    );
+  const signedUrl = (hash: string) => `${TWILIO_URL}?bodySHA256=${hash}`;
+
+  it("accepts a JSON delivery signed as Twilio's library signs it, and the library agrees", async () => {
+    const raw = body();
+    const hash = twilio.getExpectedBodyHash(raw);
+    const sig = twilio.getExpectedTwilioSignature(s.secret, signedUrl(hash), {});
+    expect(twilio.validateRequestWithBody(s.secret, sig, signedUrl(hash), raw)).toBe(true);
+    const before = await runsOf(hooks.get("twilio")!);
+    const res = await send(raw, hash, sig);
+    expect(res.status, await res.clone().text()).toBe(202);
+    expect(await runsOf(hooks.get("twilio")!)).toBe(before + 1);
+  });
+
+  it("refuses a body that does not match bodySHA256, even with a valid signature over the URL", async () => {
+    const raw = body();
+    const hash = twilio.getExpectedBodyHash(raw);
+    const sig = twilio.getExpectedTwilioSignature(s.secret, signedUrl(hash), {});
+    const before = await runsOf(hooks.get("twilio")!);
+    await expect401(await send(raw.replace("completed", "tampered"), hash, sig), /bodySHA256/, s.secret);
+    expect(await runsOf(hooks.get("twilio")!)).toBe(before);
+  });
+
+  it("refuses a JSON delivery without bodySHA256 in the URL", async () => {
+    const raw = body();
+    const sig = twilio.getExpectedTwilioSignature(s.secret, TWILIO_URL, {});
+    const res = await handler(
+      new Request(`${URL_BASE}/${hooks.get("twilio")}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-twilio-signature": sig },
+        body: raw,
+      }),
+    );
+    await expect401(res, /bodySHA256/, s.secret);
   });
 });
