@@ -91,6 +91,10 @@ export const sendEmailAction: ActionDefinition<SendEmailConfig> = {
   type: "send_email",
   description: "Send an email through the configured provider (captured, not sent, when none is configured).",
   schema: sendEmailConfigSchema,
+  preview(c) {
+    const m = buildMessage(c, undefined);
+    return { to: m.to, subject: m.subject, body: m.text ?? m.html ?? "", ...(m.text !== undefined && m.html !== undefined ? { html: m.html } : {}), ...(m.cc ? { cc: m.cc } : {}), ...(m.bcc ? { bcc: m.bcc } : {}) };
+  },
   async execute(config, ctx) {
     const email = ctx.settings.email;
     if (!email) {
