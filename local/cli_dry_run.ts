@@ -79,8 +79,15 @@ export function formatDryRun(r: AutomationDryRun): string {
   return lines.join("\n");
 }
 
+function verdict(s: DryRunStep): string {
+  if (s.would === "run") return "would run";
+  if (s.would === "stop") return "would stop the run (condition false)";
+  if (s.would === "unknown") return "might run: its condition reads values unknown until a real run";
+  return s.condition?.outcome === false ? "would be skipped (condition false)" : "not reached: an earlier step stops the run";
+}
+
 function stepLines(s: DryRunStep): string[] {
-  const out = [`step ${s.index}${s.name ? ` "${s.name}"` : ""} (${s.type}): would ${s.would}`];
+  const out = [`step ${s.index}${s.name ? ` "${s.name}"` : ""} (${s.type}): ${verdict(s)}`];
   if (s.condition) out.push(`  condition ${oneLine(s.condition.if)} -> ${String(s.condition.outcome)} (else ${s.condition.else})`);
   const shown = s.preview ?? (s.config !== null && typeof s.config === "object" ? (s.config as Record<string, unknown>) : null);
   if (shown) for (const [k, v] of Object.entries(shown)) out.push(`  ${k}: ${oneLine(v)}`);
