@@ -93,7 +93,16 @@ export const sendEmailAction: ActionDefinition<SendEmailConfig> = {
   schema: sendEmailConfigSchema,
   preview(c) {
     const m = buildMessage(c, undefined);
-    return { to: m.to, subject: m.subject, body: m.text ?? m.html ?? "", ...(m.text !== undefined && m.html !== undefined ? { html: m.html } : {}), ...(m.cc ? { cc: m.cc } : {}), ...(m.bcc ? { bcc: m.bcc } : {}) };
+    const both = m.text !== undefined && m.html !== undefined;
+    return {
+      to: m.to,
+      subject: m.subject,
+      body: m.text ?? m.html ?? "",
+      ...(both ? { html: m.html } : {}),
+      ...(m.cc ? { cc: m.cc } : {}),
+      ...(m.bcc ? { bcc: m.bcc } : {}),
+      ...(m.reply_to ? { reply_to: m.reply_to } : {}),
+    };
   },
   async execute(config, ctx) {
     const email = ctx.settings.email;

@@ -194,6 +194,14 @@ describe("dry run: previews", () => {
     expect(steps[3]!.preview).toEqual({ level: "warn", message: "m", data: { id: 7, stage: "won", name: "Ada", wait: 90 } });
   });
 
+  it("send_email: recipients as a list, the text as body, html and copies when given", () => {
+    const [s] = plan(
+      [{ action_type: "send_email", action_config: { to: "{{trigger.payload.to}}", cc: ["b@example.com"], subject: "S", text: "T", html: "<p>T</p>" } }],
+      { to: "a@example.com" },
+    ).steps;
+    expect(s!.preview).toEqual({ to: ["a@example.com"], subject: "S", body: "T", html: "<p>T</p>", cc: ["b@example.com"] });
+  });
+
   it("an unknown value in a typed field stays unknown in the preview", () => {
     const steps = plan(
       [log({ name: "calc" }), { action_type: "delay", action_config: { seconds: "{{steps.calc.output.data.wait}}" } }],
