@@ -9,6 +9,7 @@ import { printTable } from "./cli_table.ts";
 import { projectRoot } from "./root.ts";
 import { signWebhook } from "../shared/triggers/webhook_signature.ts";
 import { curlOf, signDelivery } from "./sign_webhook.ts";
+import { testCommand } from "./cli_dry_run.ts";
 
 const HELP = `usage: automations <command> [options]
 
@@ -23,6 +24,9 @@ const HELP = `usage: automations <command> [options]
                                slack, shopify; twilio, hmac, token need --verify with their options)
   rotate-secret <automation_id>
                                new webhook signing secret (shown once)
+  test <automation_id> [--payload JSON | --payload-file F]
+                               dry run: what each step would do with this payload (default: the last
+                               run's); nothing is sent or written; exit 1 if a step would fail
 
   --json                       machine-readable output
 Environment: DATABASE_URL (connect directly) or PORT / AUTOMATIONS_URL (the local runtime; its keys
@@ -35,7 +39,8 @@ const { values: o, positionals } = parseArgs({
     limit: { type: "string", default: "20" },
     automation: { type: "string" },
     status: { type: "string" },
-    payload: { type: "string", default: "{}" },
+    payload: { type: "string" },
+    "payload-file": { type: "string" },
     secret: { type: "string" },
     scheme: { type: "string" },
     verify: { type: "string" },
@@ -52,7 +57,7 @@ function out(rows: Record<string, unknown>[], columns: string[]) {
 
 function payload(): unknown {
   try {
-    return JSON.parse(o.payload!);
+    return JSON.parse(o.payload ?? "{}");
   } catch (e) {
     throw new Error(`--payload is not valid JSON: ${(e as Error).message}`);
   }
@@ -132,6 +137,11 @@ async function run(db: Awaited<ReturnType<typeof cliDb>>["db"]) {
       const { runId } = await enqueueRun(db, { automationId: id, triggerType: "manual", payload: payload(), allowDraft: true });
       if (!o.wait) return console.log(o.json ? JSON.stringify({ run_id: runId }) : `queued run ${runId}`);
       return follow(db, runId);
+    }
+    case "test": {
+      const id = need("an automation id");
+      process.exitCode = await testCommand(db, id, { payload: o.payload, payloadFile: o["payload-file"], json: o.json, env: process.env });
+      return;
     }
     case "rotate-secret": {
       const [r] = await db.query<{ s: string }>("select public.rotate_webhook_secret($1) as s", [need("an automation id")]);

@@ -67,6 +67,14 @@ export const createTaskAction: ActionDefinition<CreateTaskConfig> = {
   type: "create_task",
   description: "Create a task in public.tasks (the tasks module) for the run's org.",
   schema: createTaskConfigSchema,
+  preview: (c) => ({
+    table: "public.tasks",
+    title: c.title,
+    description: c.description ?? null,
+    assignee_id: c.assignee_id ?? null,
+    due_at: c.due_at ?? null,
+    priority: c.priority ?? "the table's default",
+  }),
   async execute(config, ctx) {
     const assignee = config.assignee_id === undefined ? undefined : resolved(config.assignee_id, "assignee_id");
     const dueAt = config.due_at === undefined ? undefined : resolved(config.due_at, "due_at");

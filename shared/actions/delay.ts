@@ -25,6 +25,8 @@ export const delayAction: ActionDefinition<DelayConfig> = {
   type: "delay",
   description: "Pause the run for a number of seconds or until a time, without holding a worker.",
   schema: delayConfigSchema,
+  // The run would sleep this long (or until then), holding no worker.
+  preview: (c) => (c.seconds !== undefined ? { seconds: c.seconds } : { until: c.until }),
   async execute(config, ctx) {
     const now = ctx.now();
     let until: Date;

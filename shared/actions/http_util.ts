@@ -86,3 +86,36 @@ export function statusError(who: string, res: SafeResponse, now: Date): ActionEr
     { retryable, retryAfterMs: retryable ? retryAfterMs(res.headers, now) : undefined },
   );
 }
+
+// Header names whose values are credentials: a dry run never prints them.
+const CREDENTIAL_HEADER = /^(?:authorization|proxy-authorization|cookie)$|token|secret|password|passwd|api[-_]?key|signature|session|auth/i;
+
+/** Header values that are credentials replaced by `mask` (a dry run shows the request without them). */
+export function redactHeaders(headers: Record<string, string>, mask: string): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, CREDENTIAL_HEADER.test(k) ? mask : v]));
+}
+
+const SLOT = "dry-run-redacted-slot";
+
+/** A URL with its password and credential-named query values masked; other text as given. */
+export function redactUrl(url: string, mask: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return url;
+  }
+  let changed = false;
+  if (u.password) {
+    u.password = SLOT;
+    changed = true;
+  }
+  for (const key of [...u.searchParams.keys()]) {
+    if (CREDENTIAL_HEADER.test(key) || /^(?:key|sig|code)$/i.test(key)) {
+      u.searchParams.set(key, SLOT);
+      changed = true;
+    }
+  }
+  // URL encodes the mask's angle quotes; swap a plain word in, then the mask.
+  return changed ? u.toString().replaceAll(SLOT, mask) : url;
+}

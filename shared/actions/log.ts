@@ -19,6 +19,7 @@ export const logAction: ActionDefinition<LogConfig> = {
   type: "log",
   description: "Log a message (and data) from the run; no side effects.",
   schema: logConfigSchema,
+  preview: (c) => ({ level: c.level, message: c.message ?? "automation log step", data: c.data ?? null }),
   async execute(config, ctx) {
     const message = config.message ?? "automation log step";
     ctx.logger[config.level](message, {

@@ -91,6 +91,19 @@ export const sendEmailAction: ActionDefinition<SendEmailConfig> = {
   type: "send_email",
   description: "Send an email through the configured provider (captured, not sent, when none is configured).",
   schema: sendEmailConfigSchema,
+  preview(c) {
+    const m = buildMessage(c, undefined);
+    const both = m.text !== undefined && m.html !== undefined;
+    return {
+      to: m.to,
+      subject: m.subject,
+      body: m.text ?? m.html ?? "",
+      ...(both ? { html: m.html } : {}),
+      ...(m.cc ? { cc: m.cc } : {}),
+      ...(m.bcc ? { bcc: m.bcc } : {}),
+      ...(m.reply_to ? { reply_to: m.reply_to } : {}),
+    };
+  },
   async execute(config, ctx) {
     const email = ctx.settings.email;
     if (!email) {

@@ -121,6 +121,7 @@ export const updateFieldAction: ActionDefinition<UpdateFieldConfig> = {
   type: "update_field",
   description: "Set one column of one row of an org-scoped public table (only rows of the run's org).",
   schema: updateFieldConfigSchema,
+  preview: (c) => ({ table: c.table, id: c.id, field: c.field, value: c.value }),
   async execute(config, ctx) {
     const table = tableName(config.table);
     const { field } = config;

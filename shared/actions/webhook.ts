@@ -3,9 +3,9 @@
 // goes out as `Idempotency-Key` and `webhook-id` so a receiver can drop the
 // duplicate when a retried step sends the same request again.
 import { z } from "zod";
-import { actionFetch, isJsonContentType, parseBody, selectHeaders, statusError } from "./http_util.ts";
+import { actionFetch, isJsonContentType, parseBody, redactHeaders, redactUrl, selectHeaders, statusError } from "./http_util.ts";
 import { resolved, templated, templatedString } from "./schema.ts";
-import { ActionError, type ActionDefinition } from "../engine/action_contract.ts";
+import { ActionError, REDACTED, type ActionDefinition } from "../engine/action_contract.ts";
 import { CAUSE_HEADER } from "../http/run_cause_header.ts";
 
 export const WEBHOOK_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
@@ -59,10 +59,28 @@ function buildHeaders(given: Record<string, string>, idempotencyKey: string): He
     throw new ActionError("invalid_config", `invalid headers: ${e instanceof Error ? e.message : String(e)}`);
   }
   // The user's own values win: they may be forwarding a key from upstream.
-  if (!headers.has("idempotency-key")) headers.set("idempotency-key", idempotencyKey);
-  if (!headers.has("webhook-id")) headers.set("webhook-id", idempotencyKey);
-  if (!headers.has("user-agent")) headers.set("user-agent", USER_AGENT);
+  for (const [name, value] of defaultHeaders(idempotencyKey)) if (!headers.has(name)) headers.set(name, value);
   return headers;
+}
+
+/** The headers every request carries unless the config sets them. */
+function defaultHeaders(idempotencyKey: string): [string, string][] {
+  return [["idempotency-key", idempotencyKey], ["webhook-id", idempotencyKey], ["user-agent", USER_AGENT]];
+}
+
+/**
+ * The request a dry run shows: the configured headers (lower-case names) plus
+ * the defaults, credentials masked. Plain objects rather than Headers: a value
+ * may be a dry run's unknown marker, which is not a valid header byte string.
+ */
+function previewRequest(config: WebhookConfig, index: number): Record<string, unknown> {
+  const given: unknown = config.headers ?? {};
+  if (typeof given === "string") return { method: config.method, url: redactUrl(config.url, REDACTED), headers: given, body: config.body ?? null };
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(given as Record<string, string>)) headers[name.toLowerCase()] = value;
+  for (const [name, value] of defaultHeaders(`\u2039run id\u203a:${index}`)) headers[name] ??= value;
+  if (config.body !== undefined) headers["content-type"] ??= "application/json";
+  return { method: config.method, url: redactUrl(config.url, REDACTED), headers: redactHeaders(headers, REDACTED), body: config.body ?? null };
 }
 
 function encodeBody(body: unknown, headers: Headers): string | undefined {
@@ -107,5 +125,12 @@ export const webhookAction: ActionDefinition<WebhookConfig> = {
         ...(res.redirects > 0 ? { url: res.url, redirects: res.redirects } : {}),
       },
     };
+  },
+  preview: (config, step) => previewRequest(config, step.index),
+  redact(config) {
+    if (config === null || typeof config !== "object") return config;
+    const c = config as Record<string, unknown>;
+    const headers = c.headers !== null && typeof c.headers === "object" ? redactHeaders(c.headers as Record<string, string>, REDACTED) : c.headers;
+    return { ...c, ...(typeof c.url === "string" ? { url: redactUrl(c.url, REDACTED) } : {}), ...(c.headers === undefined ? {} : { headers }) };
   },
 };

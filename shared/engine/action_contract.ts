@@ -58,6 +58,35 @@ export interface ActionDefinition<C = unknown> {
   description: string;
   schema: z.ZodType<C>;
   execute(config: C, ctx: ActionContext): Promise<ActionResult>;
+  /**
+   * Dry runs (dry_run.ts): what the step would do with this resolved config,
+   * computed without any I/O (the request a webhook would send, the email
+   * that would go out). Credentials are shown as REDACTED.
+   */
+  preview?(config: C, step: { index: number }): Record<string, unknown>;
+  /** Dry runs: the rendered config as shown to the user, credentials masked (e.g. an Authorization header). */
+  redact?(config: unknown): unknown;
+}
+
+/** How a dry run shows a credential it will not print. */
+export const REDACTED = "\u2039redacted\u203a";
+
+/**
+ * A step's resolved config checked against its action's schema, as a run and
+ * a dry run both check it; `message` says what is wrong. Without a
+ * definition the type is unknown to this runtime.
+ */
+export function parseStepConfig<C>(
+  def: ActionDefinition<C> | undefined,
+  type: string,
+  input: unknown,
+): { ok: true; data: C; def: ActionDefinition<C> } | { ok: false; message: string } {
+  if (!def) return { ok: false, message: `unknown action type "${type}"` };
+  const parsed = def.schema.safeParse(input);
+  if (parsed.success) return { ok: true, data: parsed.data, def };
+  const issue = parsed.error.issues[0]!;
+  const where = issue.path.length ? issue.path.join(".") : "config";
+  return { ok: false, message: `invalid config after templates: ${where}: ${issue.message}` };
 }
 
 /**

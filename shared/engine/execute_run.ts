@@ -7,7 +7,7 @@ import type { AuthConfig } from "../http/auth_config.ts";
 import { causeSecret, signCause } from "../http/run_cause_header.ts";
 import type { Logger } from "../logger.ts";
 import type { Settings } from "../settings.ts";
-import { ActionError, type ActionDefinition } from "./action_contract.ts";
+import { ActionError, parseStepConfig, type ActionDefinition } from "./action_contract.ts";
 import { ConditionError, evaluateCondition } from "./expressions/conditions.ts";
 import { asActingMember } from "./act_as_member.ts";
 import { addStep, buildRunContext, describeStep, type RunContext } from "./run_context.ts";
@@ -192,16 +192,8 @@ async function runStep(
   } catch (e) {
     return { input: action.action_config, failure: classify(e) };
   }
-  const def = deps.getAction(action.action_type);
-  if (!def) {
-    return { input, failure: { message: `unknown action type "${action.action_type}"`, retryable: false } };
-  }
-  const parsed = def.schema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const where = issue.path.length ? issue.path.join(".") : "config";
-    return { input, failure: { message: `invalid config after templates: ${where}: ${issue.message}`, retryable: false } };
-  }
+  const parsed = parseStepConfig(deps.getAction(action.action_type), action.action_type, input);
+  if (!parsed.ok) return { input, failure: { message: parsed.message, retryable: false } };
 
   const abort = new AbortController();
   const onShutdown = () => abort.abort(new RunInterrupted(run.id, "shutdown"));
@@ -216,7 +208,7 @@ async function runStep(
     );
   }, Math.max(1000, (deps.leaseSeconds * 1000) / 3));
   try {
-    const res = await def.execute(parsed.data, {
+    const res = await parsed.def.execute(parsed.data, {
       db: deps.db,
       asMember: (fn) => asActingMember(deps.db, run.id, fn),
       orgId: run.org_id,

@@ -16,7 +16,13 @@ export interface RunContext {
   org: { id: string };
 }
 
-export function buildRunContext(run: ClaimedRun): RunContext {
+/** The fields of a run the context is built from (a dry run has no claim). */
+export type RunContextSource = Pick<
+  ClaimedRun,
+  "id" | "attempt" | "created_at" | "trigger_type" | "trigger_payload" | "trigger_headers" | "automation_id" | "automation_name" | "org_id"
+>;
+
+export function buildRunContext(run: RunContextSource): RunContext {
   return {
     trigger: { type: run.trigger_type ?? "manual", payload: run.trigger_payload, headers: run.trigger_headers ?? {} },
     steps: Object.create(null) as Record<string, StepView>,

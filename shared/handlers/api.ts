@@ -2,6 +2,7 @@
 // and does, as the signed-in user.
 //   GET  /automations                      the org's automations with recent health
 //   POST /automations/<id>/status          {"status": "active"|"paused"}
+//   POST /automations/<id>/test            {"payload": {...}} optional: a dry run (api_dry_run.ts)
 //   GET  /runs?automation_id=&status=&limit=&after=   newest first, keyset paged
 //   GET  /runs/<id>                        the run with its steps
 //   POST /runs/<id>/retry | /runs/<id>/cancel
@@ -19,6 +20,7 @@ import { createUserJwtVerifier } from "../http/jwt.ts";
 import { allowMethods, handle, UUID_RE, type Handler } from "../http/route.ts";
 import type { AppDeps } from "../runtime/deps.ts";
 import * as q from "./api_queries.ts";
+import { testAutomation, TestBody } from "./api_dry_run.ts";
 
 export const FUNCTION_NAME = "automations-api";
 
@@ -110,6 +112,12 @@ export function createApiHandler(deps: AppDeps): Handler {
       const id = idParam(rawId!, "automation");
       const body = parseWith(StatusBody, await jsonBody(req, deps.maxBodyBytes));
       return json(await as(claims, (tx) => q.setAutomationStatus(tx, id, body.status)));
+    }
+    if (collection === "automations" && verb === "test") {
+      allowMethods(req, "POST");
+      const claims = await verifyUser(req);
+      const id = idParam(rawId!, "automation");
+      return json(await testAutomation(deps, claims, id, parseWith(TestBody, await jsonBody(req, deps.maxBodyBytes))));
     }
     if (collection === "runs" && rawId === undefined) {
       allowMethods(req, "GET");

@@ -27,6 +27,25 @@ export class ConditionError extends Error {
   }
 }
 
+/**
+ * Thrown by evaluateCondition when the rule reads a path the caller marked
+ * unknown (a dry run's earlier step outputs): the outcome cannot be known.
+ */
+export class UnknownValueRead extends Error {
+  constructor(readonly path: string) {
+    super(`the condition reads ${path}, which is unknown until a real run`);
+    this.name = "UnknownValueRead";
+  }
+}
+
+export interface EvaluateOptions {
+  /** Paths (as keys from the root) that have no value yet; reading one throws UnknownValueRead. */
+  isUnknown?: (keys: readonly string[]) => boolean;
+}
+
+/** Set for the length of one (synchronous) evaluation, with the root data it applies to. */
+let unknownCheck: { root: unknown; isUnknown: (keys: readonly string[]) => boolean } | undefined;
+
 /** Save-time check: the problems with a rule, each with its location; empty when usable. */
 export function validateCondition(rule: unknown): string[] {
   return checkRule(rule);
@@ -44,7 +63,7 @@ export const ConditionSchema = z.strictObject({
 export type Condition = z.infer<typeof ConditionSchema>;
 
 /** Evaluates `rule` against the context; JsonLogic truthiness ([] and {} are false). Throws ConditionError. */
-export function evaluateCondition(rule: unknown, context: TemplateContext): boolean {
+export function evaluateCondition(rule: unknown, context: TemplateContext, options: EvaluateOptions = {}): boolean {
   const problems = checkRule(rule);
   if (problems.length > 0) throw new ConditionError(`invalid condition: ${problems.join("; ")}`);
   // Only the five roots are visible, whatever else the caller's object carries.
@@ -52,9 +71,13 @@ export function evaluateCondition(rule: unknown, context: TemplateContext): bool
   let result: unknown;
   try {
     const e = engine();
+    unknownCheck = options.isUnknown ? { root: data, isUnknown: options.isUnknown } : undefined;
     result = withBudget(() => e.run(rule, data));
   } catch (err) {
+    if (err instanceof UnknownValueRead) throw err;
     throw new ConditionError(`the condition could not be evaluated: ${explain(err)}`);
+  } finally {
+    unknownCheck = undefined;
   }
   return truthy(result);
 }
@@ -109,7 +132,10 @@ function read(path: unknown, data: unknown): { found: boolean; value?: unknown }
   if (typeof path !== "string") throw new ConditionError(`a path must be a string, not ${JSON.stringify(path)}`);
   const parsed = parsePath(path);
   if (!parsed.ok) throw new ConditionError(`"${path.slice(0, 120)}" is not a valid path: ${parsed.reason}`);
-  return lookupPath(data, parsed.segments.map((s) => s.key));
+  const keys = parsed.segments.map((s) => s.key);
+  // Only paths read from the root: inside map/filter a var reads the current item.
+  if (unknownCheck && data === unknownCheck.root && unknownCheck.isUnknown(keys)) throw new UnknownValueRead(keys.join("."));
+  return lookupPath(data, keys);
 }
 
 /** JsonLogic truthiness: falsy values, empty arrays and empty plain objects are false. */

@@ -50,6 +50,11 @@ export interface ResolveOptions {
   missing?: "error" | "empty";
   /** Most characters all placeholders of the config may produce together (default DEFAULT_TEMPLATE_OUTPUT). */
   maxOutput?: number;
+  /**
+   * Dry runs (shared/engine/dry_run.ts): a value for a placeholder that has
+   * none yet (an earlier step's output). Returning undefined reads the context.
+   */
+  standIn?: (keys: readonly string[]) => unknown;
 }
 
 export interface TemplateProblem {
@@ -175,6 +180,8 @@ export function findTemplateErrors(config: unknown, options: { steps?: readonly 
 }
 
 function read(p: Placeholder, context: TemplateContext, options: ResolveOptions, configPath: string): unknown {
+  const standIn = options.standIn?.(p.keys);
+  if (standIn !== undefined) return standIn;
   const hit = lookupPath(context, p.keys);
   if (hit.found) return hit.value;
   if (options.missing === "empty") return null;
