@@ -4,13 +4,13 @@
 // their own connections.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createPostgresDb } from "../../shared/db/postgres.ts";
-import type { Db } from "../../shared/db/types.ts";
 import { claimRuns } from "../../shared/engine/sql/claim.ts";
 import { enqueueRun } from "../../shared/engine/sql/enqueue.ts";
 import { saveProgress } from "../../shared/engine/sql/save_progress.ts";
 import { createAutomation } from "../helpers/automations.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { createOrg } from "../helpers/fixtures.ts";
+import { addRuns as addRunsTo, claimRace as race, counts } from "../helpers/flow_control.ts";
 
 let t: TestDatabase;
 const orgs: string[] = [];
@@ -25,52 +25,15 @@ afterEach(async () => {
   await t.db.query("delete from automation_settings");
 });
 
+const addRuns = (_org: string, automationId: string, payloads: unknown[], ageSeconds = 60) =>
+  addRunsTo(t.db, automationId, payloads, ageSeconds);
+const claimRace = (n: number, limit: number, quiet = 3) => race(t.url, n, limit, quiet);
+
 async function org(name: string) {
   const id = await createOrg(t.db, name);
   orgs.push(id);
   return id;
 }
-
-/** n due runs of an automation in one statement, due `ageSeconds` ago (oldest first), with payloads. */
-async function addRuns(orgId: string, automationId: string, payloads: unknown[], ageSeconds = 60) {
-  await t.db.query(
-    `insert into automation_runs (org_id, automation_id, trigger_type, trigger_payload, idempotency_key, version_id, max_attempts, run_at, flow_key)
-     select a.org_id, a.id, 'webhook', p.x, gen_random_uuid()::text, a.current_version_id, 3,
-            now() - make_interval(secs => $3::int) + make_interval(secs => p.i::int * 0.001),
-            automations_engine.flow_key(a.id, a.max_concurrency, a.concurrency_key, a.rate_limit, 'webhook', p.x)
-       from automations a, jsonb_array_elements($2::jsonb) with ordinality as p(x, i)
-      where a.id = $1`,
-    [automationId, JSON.stringify(payloads), ageSeconds],
-  );
-  void orgId;
-}
-
-/** `n` claimers on their own connections claim (limit `limit`) until every one got nothing `quiet` times in a row. */
-async function claimRace(n: number, limit: number, quiet = 3): Promise<string[]> {
-  const claimers = Array.from({ length: n }, () => createPostgresDb(t.url, { max: 1 }));
-  const got: string[] = [];
-  try {
-    await Promise.all(
-      claimers.map(async (db: Db, w) => {
-        for (let empty = 0; empty < quiet; ) {
-          const runs = await claimRuns(db, `w${w}`, limit, 60);
-          got.push(...runs.map((r) => r.id));
-          empty = runs.length === 0 ? empty + 1 : 0;
-        }
-      }),
-    );
-  } finally {
-    await Promise.all(claimers.map((c) => c.close?.()));
-  }
-  return got;
-}
-
-const counts = (db: Db, automationId: string) =>
-  db.query<{ flow_key: string | null; status: string; n: number; attempts: number }>(
-    `select flow_key, status::text, count(*)::int as n, sum(attempt)::int as attempts from automation_runs
-      where automation_id = $1 group by 1, 2 order by 1, 2`,
-    [automationId],
-  );
 
 describe("fair claiming across orgs", () => {
   it("A's 1,000 due runs and B's 1: B's run is in the first claim of 16, and a claim of 1 takes it by the second call", async () => {
@@ -191,45 +154,6 @@ describe("max_concurrency", () => {
     const { runId } = await enqueueRun(t.db, { automationId: id, triggerType: "manual", payload: { customer: 42 } });
     const [r] = await t.db.query<{ flow_key: string }>("select flow_key from automation_runs where id = $1", [runId]);
     expect(r!.flow_key).toBe(`${id}:42`);
-  });
-});
-
-describe("waking workers", () => {
-  it("a backlog of held-back runs does not suppress the NOTIFY for a run without limits", async () => {
-    const o = await org("Wake");
-    const held = await createAutomation(t.db, o);
-    const plain = await createAutomation(t.db, o);
-    await t.db.query(`update automations set rate_limit = '{"limit": 1, "period_seconds": 3600}' where id = $1`, [held]);
-    await addRuns(o, held, Array.from({ length: 20 }, (_, i) => ({ i })));
-    expect(await claimRuns(t.db, "w", 16, 60)).toHaveLength(1); // the window is full now; 19 held, due
-    const woken: string[] = [];
-    const listener = createPostgresDb(t.url, { max: 1 });
-    const unlisten = await listener.listen!("automation_runs", (id) => woken.push(id));
-    try {
-      const { runId } = await enqueueRun(t.db, { automationId: plain, triggerType: "manual" });
-      for (let i = 0; i < 100 && woken.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
-      expect(woken).toEqual([runId]);
-    } finally {
-      await unlisten();
-      await listener.close?.();
-    }
-  });
-});
-
-describe("a crashed worker's slot", () => {
-  it("is freed when its run is released by the lease rule, and the limit still holds", async () => {
-    const o = await org("Crash");
-    const id = await createAutomation(t.db, o);
-    await t.db.query("update automations set max_concurrency = 1 where id = $1", [id]);
-    await addRuns(o, id, [{ i: 1 }, { i: 2 }]);
-    const dead = await claimRuns(t.db, "dead-worker", 5, 60);
-    expect(dead).toHaveLength(1);
-    expect(await claimRuns(t.db, "w", 5, 60)).toHaveLength(0);
-    await t.db.query("update automation_runs set lease_expires_at = now() - interval '1 second' where id = $1", [dead[0]!.id]);
-    await t.db.query("select automations_engine.release_expired_leases()");
-    expect(await claimRace(10, 5)).toHaveLength(1);
-    const c = await counts(t.db, id);
-    expect(c.find((r) => r.status === "running")?.n).toBe(1);
   });
 });
 
