@@ -305,8 +305,10 @@ declare
   v_id_orgs uuid[];
   v_run_ats timestamptz[];
   v_turns bigint[];
-  v_backlog boolean;  -- 128 or more plain runs due
+  v_backlog boolean;  -- candidates read per org (128 or more plain runs due, or one org)
   v_from uuid;
+  v_first_org uuid;   -- lowest and highest org with pending plain runs
+  v_last_org uuid;
   v_n integer;
   v_capped boolean;   -- some org considered has max_running_runs
 begin
@@ -397,19 +399,41 @@ begin
   select coalesce(array_agg(due.flow_key), '{}') into v_groups
     from due join locked using (automation_id);
 
-  -- Statement 2: the first 128 due plain runs by due time (the index read a
-  -- plain claim makes anyway; an empty queue ends here after one probe).
-  -- Fewer than 128: they are every due plain run, and the claim ranks them
-  -- as they are. 128 (a backlog): their orgs may not be every org with due
-  -- runs, so the orgs come from statement 2b. A constant, not p_limit: the
-  -- generic plan would guess a limit parameter at 10 % of the due rows.
-  select coalesce(array_agg(d.id), '{}'), coalesce(array_agg(d.org_id), '{}'), coalesce(array_agg(d.run_at), '{}'),
-         coalesce(array_agg(distinct d.org_id), '{}')
-    into v_ids, v_id_orgs, v_run_ats, v_orgs
-    from (select d.id, d.org_id, d.run_at from public.automation_runs d
-           where d.status = 'pending' and d.flow_key is null and d.run_at <= now()
-           order by d.run_at limit 128) d;
-  v_backlog := cardinality(v_ids) = 128;
+  -- Statement 2: which orgs have pending plain runs, from both ends of
+  -- automation_runs_org_due_idx (two probes). The same org at both ends (or
+  -- none): at most one org can have due plain runs, and without limited
+  -- groups the plain claim below is exactly fair. That is the common case
+  -- of a drain (one org's backlog) and it skips statements 3 and 4.
+  select (select d.org_id from public.automation_runs d
+           where d.status = 'pending' and d.flow_key is null
+           order by d.org_id limit 1),
+         (select d.org_id from public.automation_runs d
+           where d.status = 'pending' and d.flow_key is null
+           order by d.org_id desc limit 1)
+    into v_first_org, v_last_org;
+  if v_first_org is null and cardinality(v_groups) = 0 then
+    return;
+  end if;
+  if v_first_org is not distinct from v_last_org then
+    -- (With limited groups too, statement 3 reads this org's due runs per
+    -- org, as under a backlog.)
+    v_orgs := case when v_first_org is null then '{}' else array[v_first_org] end;
+    v_ids := '{}';
+    v_backlog := true;
+  else
+    -- Statement 2a: the first 128 due plain runs by due time. Fewer than
+    -- 128: they are every due plain run, and the claim ranks them as they
+    -- are. 128 (a backlog): their orgs may not be every org with due runs,
+    -- so the orgs come from statement 2b. A constant, not p_limit: the
+    -- generic plan would guess a limit parameter at 10 % of the due rows.
+    select coalesce(array_agg(d.id), '{}'), coalesce(array_agg(d.org_id), '{}'), coalesce(array_agg(d.run_at), '{}'),
+           coalesce(array_agg(distinct d.org_id), '{}')
+      into v_ids, v_id_orgs, v_run_ats, v_orgs
+      from (select d.id, d.org_id, d.run_at from public.automation_runs d
+             where d.status = 'pending' and d.flow_key is null and d.run_at <= now()
+             order by d.run_at limit 128) d;
+    v_backlog := cardinality(v_ids) = 128;
+  end if;
 
   -- Statement 2b (backlog only): the orgs with due plain runs, by a skip
   -- scan over automation_runs_org_due_idx (org_id, run_at): one descent per
@@ -418,7 +442,7 @@ begin
   -- starts at a random uuid and wraps around, 64 descents each way at most:
   -- with more orgs than that, uuid order does not decide which orgs are
   -- seen (each claim sees a random stretch; over claims, every org).
-  if v_backlog then
+  if v_backlog and v_first_org is distinct from v_last_org then
     v_from := gen_random_uuid();
     with recursive up as (
       (select d.org_id, d.run_at, 1 as n from public.automation_runs d
@@ -472,6 +496,8 @@ begin
 
   -- One org, no limited runs, no cap: the plain claim by due time, which is
   -- exactly fair (one org), at the cost of the claim before fairness.
+  -- (Statement 2a/2b may also find just one org with due runs among several
+  -- with pending ones: the same.)
   if cardinality(v_groups) = 0 and v_n = 1 and cardinality(v_orgs) = 1 and not coalesce(v_capped, false) then
     return query
       with claimed as (

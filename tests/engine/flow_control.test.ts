@@ -71,6 +71,22 @@ describe("fair claiming across orgs", () => {
     // A (older, 0 running), then B (0 running vs A's 1), then A's rest.
     expect(order).toEqual([a, b, a, a]);
   });
+
+  it("one org's plain runs next to another org's limited ones: both are claimed, the limit holds", async () => {
+    const p = await org("Plain only");
+    const l = await org("Limited only");
+    const fp = await createAutomation(t.db, p);
+    const fl = await createAutomation(t.db, l);
+    await t.db.query("update automations set max_concurrency = 2 where id = $1", [fl]);
+    await addRuns(p, fp, Array.from({ length: 5 }, (_, i) => ({ i })), 120); // all older than l's
+    await addRuns(l, fl, Array.from({ length: 5 }, (_, i) => ({ i })));
+    // Round-robin: a claim of 2 takes one run of each org (turn 1 of both).
+    const first = await claimRuns(t.db, "w", 2, 60);
+    expect(first.map((r) => r.org_id).sort()).toEqual([p, l].sort());
+    const rest = await claimRuns(t.db, "w", 16, 60);
+    const by = (o: string) => [...first, ...rest].filter((r) => r.org_id === o).length;
+    expect([by(p), by(l)]).toEqual([5, 2]);
+  });
 });
 
 describe("concurrent claimers", () => {
