@@ -61,7 +61,7 @@ comment on column public.automations.retry_backoff_seconds is
 
 -- -----------------------------------------------------------------------------
 -- Flow control per automation (issue 16). Checked when saved by
--- automations_engine.check_flow_control() (migration 001500, 23514 with the
+-- automations_engine.check_flow_control() (migration 001600, 23514 with the
 -- words of shared/engine/flow_control.ts); applied by claim_runs(), which
 -- skips a held-back run instead of claiming it: it stays pending and uses no
 -- attempt. docs/writing-automations.md has examples.

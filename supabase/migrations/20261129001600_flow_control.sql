@@ -3,8 +3,10 @@
 -- max_concurrency, concurrency_key and rate_limit on automations (columns and
 -- grants in the engine schema migration; applied by claim_runs()). Here: the
 -- save-time check (23514, the words of shared/engine/flow_control.ts), the
--- concurrency key's evaluation at enqueue, and the trigger that keeps the
--- flow_key of queued and running runs true when an automation's limits change.
+-- concurrency key's evaluation at enqueue, the trigger that keeps the
+-- flow_key of queued and running runs true when an automation's limits
+-- change, and has_claimable_runs() / org_at_cap(): "is there work a claim
+-- would take" for kick_worker and the enqueue NOTIFY rule.
 -- =============================================================================
 
 -- -----------------------------------------------------------------------------
