@@ -166,7 +166,7 @@ export async function historyPart(env: BenchEnv, scale: number): Promise<PartRes
         where id = any ($1::uuid[])`,
       [ids],
     );
-  const clearDue = () => db.query("update public.automation_runs set status = 'completed' where status = 'pending' and run_at <= now()");
+  const clearDue = () => db.query("update public.automation_runs set status = 'completed' where status = 'pending' and flow_key is null and run_at <= now()");
   // A queue in its steady state: 100 runs are due; each claim takes `limit`
   // of them, which are then completed and replaced by as many new due runs.
   // So each claim steps over the index entries its predecessor left behind,
@@ -197,6 +197,37 @@ export async function historyPart(env: BenchEnv, scale: number): Promise<PartRes
   const one = await claimDue(1);
   const batch = await claimDue(16);
   const hundred = await claimDue(100);
+  // What holding back costs: the claim of the next due run (1 of 100 due)
+  // with 20,000 due runs held back, 10,000 of an automation whose rate_limit
+  // window is full and 10,000 of one at its max_concurrency.
+  const heldAutos = autos.slice(0, 2);
+  await db.query(`update public.automations set rate_limit = '{"limit": 1, "period_seconds": 86400}' where id = $1`, [heldAutos[0]!.id]);
+  await db.query("update public.automations set max_concurrency = 1 where id = $1", [heldAutos[1]!.id]);
+  for (const h of heldAutos) {
+    await db.query(
+      `insert into public.automation_runs (org_id, automation_id, trigger_type, trigger_payload, idempotency_key, version_id, max_attempts, run_at, status, started_at, flow_key)
+       select $1::uuid, $2::uuid, 'webhook', '{}', 'held:' || $2::text || ':' || g, $3::uuid, 3, now() - interval '1 minute',
+              case when g = 0 then 'running' else 'pending' end::public.run_status, case when g = 0 then now() end, $2::text
+         from generate_series(0, 10000) g`,
+      [h.org_id, h.id, h.current_version_id],
+    );
+  }
+  await db.query("analyze public.automation_runs");
+  const held: number[] = [];
+  await addDue("held:start", 100);
+  for (let i = 0; i < RUNS + 2; i++) {
+    const t = performance.now();
+    const got = await db.query<{ id: string; automation_id: string }>(claimSql, ["bench-claim", 1, 60]);
+    held.push(performance.now() - t);
+    const [took] = await db.query<{ n: number }>(
+      "select count(*)::int as n from public.automation_runs where id = any ($1::uuid[]) and idempotency_key like 'held:%'", [got.map((r) => r.id)]);
+    if (got.length !== 1 || took!.n > 0) throw new Error(`the claim with runs held back took ${got.length} runs, ${took!.n} of them held`);
+    await finish(got.map((r) => r.id));
+    await addDue(`held:${i}`, 1);
+  }
+  await db.query("delete from public.automation_runs where idempotency_key like 'held:%'");
+  await clearDue();
+  const heldMs = median(held.slice(2));
   const batchPerRunUs = (batch / 16) * 1000;
   figures.push(
     { part: "history", metric: "claim_runs, empty due set", value: empty, unit: "ms", digits: 2, target: { op: "<=", value: CLAIM_TARGET_MS } },
@@ -204,6 +235,7 @@ export async function historyPart(env: BenchEnv, scale: number): Promise<PartRes
     { part: "history", metric: "claim_runs, a worker batch (16 of 100 due; no target)", value: batch, unit: "ms", digits: 2 },
     { part: "history", metric: "claim_runs, per run in a batch of 16 (no target)", value: batchPerRunUs, unit: "µs", digits: 0 },
     { part: "history", metric: "claim_runs, 100 due in one call (no target)", value: hundred, unit: "ms", digits: 2 },
+    { part: "history", metric: "claim_runs, next due run with 20,000 runs held back (no target)", value: heldMs, unit: "ms", digits: 2 },
   );
   details.push(
     `claim_runs with the history present, median of ${RUNS} client round trips (commit included; the claim commits without waiting for the WAL flush): ` +

@@ -1,7 +1,7 @@
 // `npm run bench [-- <parts...>] [--scale 0.1] [--profile] [--out dir]`
 //
 // Parts: drain, latency, webhook, memory (measured during the webhook load,
-// so either name runs it), history, hosted (pg_cron + pg_net kick; needs
+// so either name runs it), history, fairness, hosted (pg_cron + pg_net kick; needs
 // hosted Supabase's extensions, see scripts/pg_deps.ts). Default: all. Starts a throwaway
 // PostgreSQL 15 with default durability, runs the parts on fresh databases,
 // prints a table with PASS/MISS per target (issue 6) and writes
@@ -12,6 +12,7 @@
 // their own (also on Ctrl-C).
 import { join } from "node:path";
 import { drainPart } from "./drain.ts";
+import { fairnessPart } from "./fairness.ts";
 import { loadAvg, machineInfo, ROOT, startBenchEnv } from "./env.ts";
 import { historyPart } from "./history.ts";
 import { hostedPart } from "./hosted.ts";
@@ -20,7 +21,7 @@ import { consoleTable, verdict, writeReport, type PartResult } from "./report.ts
 import { knobsSet } from "./runtime_proc.ts";
 import { webhookPart } from "./webhook_load.ts";
 
-const PARTS = ["drain", "latency", "webhook", "memory", "history", "hosted"] as const;
+const PARTS = ["drain", "latency", "webhook", "memory", "history", "fairness", "hosted"] as const;
 type Part = (typeof PARTS)[number];
 
 function parseArgs(argv: string[]) {
@@ -72,6 +73,7 @@ async function main(): Promise<number> {
       });
     }
     if (opts.parts.has("history")) await step("history at scale", () => historyPart(env, opts.scale));
+    if (opts.parts.has("fairness")) await step("fairness across orgs", () => fairnessPart(env, opts.scale));
     if (opts.parts.has("hosted")) await step("hosted: table event → pg_cron kick → pg_net → worker", () => hostedPart(env, opts.scale));
 
     const args = process.argv.slice(2).join(" ");

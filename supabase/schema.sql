@@ -724,6 +724,36 @@ $$;
 COMMENT ON FUNCTION automations_engine.check_automation_limit() IS 'AFTER INSERT statement trigger on automations: refuses (54000) more automations in an org than max_automations.';
 
 --
+-- Name: check_flow_control(); Type: FUNCTION; Schema: automations_engine; Owner: -
+--
+
+CREATE FUNCTION automations_engine.check_flow_control() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_problems text[] := automations_engine.flow_control_problems(new.max_concurrency, new.concurrency_key, new.rate_limit);
+begin
+  -- Checked when saved: clients write these columns through PostgREST, and a
+  -- bad value would otherwise surface only as runs that never start.
+  if cardinality(v_problems) > 0 then
+    raise exception using
+      errcode = '23514',
+      message = array_to_string(v_problems, '; '),
+      hint = 'max_concurrency: 1..10000 or null; concurrency_key: e.g. {{trigger.payload.customer_id}}; rate_limit: {"limit": 100, "period_seconds": 60}',
+      schema = 'public', table = 'automations', constraint = 'automations_flow_control_valid';
+  end if;
+  return new;
+end;
+$$;
+
+--
+-- Name: FUNCTION check_flow_control(); Type: COMMENT; Schema: automations_engine; Owner: -
+--
+
+COMMENT ON FUNCTION automations_engine.check_flow_control() IS 'BEFORE INSERT/UPDATE on automations: refuses an invalid max_concurrency, concurrency_key or rate_limit with 23514.';
+
+--
 -- Name: check_trigger_config(); Type: FUNCTION; Schema: automations_engine; Owner: -
 --
 
@@ -794,6 +824,18 @@ declare
   -- Random, not from a sequence or a transaction id: both can repeat after a
   -- crash that loses unflushed WAL.
   v_token uuid := gen_random_uuid();
+  v_groups text[];    -- flow groups with due runs whose automation lock we hold
+  v_orgs uuid[];      -- orgs with due runs that this claim considers
+  v_ids uuid[];       -- due plain runs (statement 2), then the runs chosen
+  v_id_orgs uuid[];
+  v_run_ats timestamptz[];
+  v_turns bigint[];
+  v_backlog boolean;  -- candidates read per org (128 or more plain runs due, or one org)
+  v_from uuid;
+  v_first_org uuid;   -- lowest and highest org with pending plain runs
+  v_last_org uuid;
+  v_n integer;
+  v_capped boolean;   -- some org considered has max_running_runs
 begin
   -- Why the settings (measured with 1,000,000 runs of history; figures and
   -- profiles in docs/performance.md):
@@ -840,24 +882,297 @@ begin
   -- version with six index entries, because status and started_at are
   -- indexed).
   perform set_config('synchronous_commit', 'off', true);
-  -- SKIP LOCKED: concurrent claimers each take different rows, never wait.
-  -- One statement: the update returns what the worker needs and is joined to
-  -- the automation and its snapshot.
+
+  -- Fair across orgs, and flow control (issue 16; docs/engine.md "The claim").
+  -- Plain runs (automations without limits, flow_key null) are read by due
+  -- time (automation_runs_due_idx) and, under a backlog, per org
+  -- (automation_runs_org_due_idx); runs of limited automations per flow
+  -- group (automation_runs_flow_due_idx), so neither one org's backlog nor a
+  -- group held at its limit is stepped over run by run.
+  --
+  -- Statement 1: the flow groups with due runs, and for each the automation
+  -- lock. Counting running runs (max_concurrency) or recent starts
+  -- (rate_limit) and then claiming is a check-then-act: two claimers could
+  -- both see one free slot. So a claimer must hold the automation's
+  -- transaction-scoped advisory lock (namespace 16001) to claim any of its
+  -- limited runs; a claimer that cannot get it skips the automation, as SKIP
+  -- LOCKED skips a row (never waits, never deadlocks). The lock is released
+  -- at commit, after the claimed runs are visible, and the counts are taken
+  -- by a later statement, whose snapshot is newer than the lock: it sees
+  -- every claim committed by the lock's previous holder. Without limited
+  -- runs this is one index probe.
+  with recursive grp as (
+    (select d.flow_key from public.automation_runs d
+      where d.status = 'pending' and d.flow_key is not null
+      order by d.flow_key limit 1)
+    union all
+    select (select d.flow_key from public.automation_runs d
+             where d.status = 'pending' and d.flow_key is not null and d.flow_key > g.flow_key
+             order by d.flow_key limit 1)
+      from grp g where g.flow_key is not null
+  ), due as (
+    select g.flow_key, left(g.flow_key, 36)::uuid as automation_id
+      from grp g
+     where g.flow_key is not null
+       and exists (select 1 from public.automation_runs d
+                    where d.status = 'pending' and d.flow_key = g.flow_key and d.run_at <= now())
+  ), locked as (
+    select a.automation_id
+      from (select distinct due.automation_id from due) a
+     where pg_try_advisory_xact_lock(16001, hashtext(a.automation_id::text))
+  )
+  select coalesce(array_agg(due.flow_key), '{}') into v_groups
+    from due join locked using (automation_id);
+
+  -- Statement 2: which orgs have pending plain runs, from both ends of
+  -- automation_runs_org_due_idx (two probes). The same org at both ends (or
+  -- none): at most one org can have due plain runs, and without limited
+  -- groups the plain claim below is exactly fair. That is the common case
+  -- of a drain (one org's backlog) and it skips statements 3 and 4.
+  select (select d.org_id from public.automation_runs d
+           where d.status = 'pending' and d.flow_key is null
+           order by d.org_id limit 1),
+         (select d.org_id from public.automation_runs d
+           where d.status = 'pending' and d.flow_key is null
+           order by d.org_id desc limit 1)
+    into v_first_org, v_last_org;
+  if v_first_org is null and cardinality(v_groups) = 0 then
+    return;
+  end if;
+  if v_first_org is not distinct from v_last_org then
+    -- (With limited groups too, statement 3 reads this org's due runs per
+    -- org, as under a backlog.)
+    v_orgs := case when v_first_org is null then '{}' else array[v_first_org] end;
+    v_ids := '{}';
+    v_backlog := true;
+  else
+    -- Statement 2a: the first 128 due plain runs by due time. Fewer than
+    -- 128: they are every due plain run, and the claim ranks them as they
+    -- are. 128 (a backlog): their orgs may not be every org with due runs,
+    -- so the orgs come from statement 2b. A constant, not p_limit: the
+    -- generic plan would guess a limit parameter at 10 % of the due rows.
+    select coalesce(array_agg(d.id), '{}'), coalesce(array_agg(d.org_id), '{}'), coalesce(array_agg(d.run_at), '{}'),
+           coalesce(array_agg(distinct d.org_id), '{}')
+      into v_ids, v_id_orgs, v_run_ats, v_orgs
+      from (select d.id, d.org_id, d.run_at from public.automation_runs d
+             where d.status = 'pending' and d.flow_key is null and d.run_at <= now()
+             order by d.run_at limit 128) d;
+    v_backlog := cardinality(v_ids) = 128;
+  end if;
+
+  -- Statement 2b (backlog only): the orgs with due plain runs, by a skip
+  -- scan over automation_runs_org_due_idx (org_id, run_at): one descent per
+  -- org with pending runs, whose first entry is the org's earliest run, so
+  -- "is it due" costs nothing more, however large the org's backlog. It
+  -- starts at a random uuid and wraps around, 64 descents each way at most:
+  -- with more orgs than that, uuid order does not decide which orgs are
+  -- seen (each claim sees a random stretch; over claims, every org).
+  if v_backlog and v_first_org is distinct from v_last_org then
+    v_from := gen_random_uuid();
+    with recursive up as (
+      (select d.org_id, d.run_at, 1 as n from public.automation_runs d
+        where d.status = 'pending' and d.flow_key is null and d.org_id >= v_from
+        order by d.org_id, d.run_at limit 1)
+      union all
+      select x.org_id, x.run_at, u.n + 1
+        from up u
+        cross join lateral (
+          select d.org_id, d.run_at from public.automation_runs d
+           where d.status = 'pending' and d.flow_key is null and d.org_id > u.org_id
+           order by d.org_id, d.run_at limit 1) x
+       where u.n < 64
+    ), wrap as (
+      (select d.org_id, d.run_at, 1 as n from public.automation_runs d
+        where d.status = 'pending' and d.flow_key is null and d.org_id < v_from
+        order by d.org_id, d.run_at limit 1)
+      union all
+      select x.org_id, x.run_at, w.n + 1
+        from wrap w
+        cross join lateral (
+          select d.org_id, d.run_at from public.automation_runs d
+           where d.status = 'pending' and d.flow_key is null and d.org_id > w.org_id and d.org_id < v_from
+           order by d.org_id, d.run_at limit 1) x
+       where w.n < 64
+    )
+    select coalesce(array_agg(o.org_id), '{}') into v_orgs
+      from (select up.org_id, up.run_at from up union all select wrap.org_id, wrap.run_at from wrap) o
+     where o.run_at <= now();
+  end if;
+  if cardinality(v_orgs) = 0 and cardinality(v_groups) = 0 then
+    return;
+  end if;
+
+  -- Add the orgs of the locked groups. An org with an operator cap
+  -- (automation_settings.max_running_runs) is locked like a limited
+  -- automation (namespace 16002, same check-then-act); an org whose lock
+  -- another claimer holds is skipped this time.
+  v_n := cardinality(v_orgs);
+  select coalesce(array_agg(o.org_id), '{}'), bool_or(s.org_id is not null) into v_orgs, v_capped
+    from (select unnest(v_orgs) as org_id
+          union
+          select a.org_id from public.automations a
+           where a.id = any (array(select left(g, 36)::uuid from unnest(v_groups) g))) o
+    left join public.automation_settings s on s.org_id = o.org_id and s.max_running_runs is not null
+   where case when s.org_id is null then true
+              else pg_try_advisory_xact_lock(16002, hashtext(o.org_id::text)) end;
+  if cardinality(v_orgs) = 0 then
+    return;
+  end if;
+
+  -- One org, no limited runs, no cap: the plain claim by due time, which is
+  -- exactly fair (one org), at the cost of the claim before fairness.
+  -- (Statement 2a/2b may also find just one org with due runs among several
+  -- with pending ones: the same.)
+  if cardinality(v_groups) = 0 and v_n = 1 and cardinality(v_orgs) = 1 and not coalesce(v_capped, false) then
+    return query
+      with claimed as (
+        update public.automation_runs r
+           set status = 'running',
+               attempt = r.attempt + 1,
+               started_at = coalesce(r.started_at, now()),
+               lease_expires_at = now() + make_interval(secs => p_lease_seconds),
+               locked_by = p_worker,
+               claim_token = v_token
+         where r.id = any (array(
+                 select d.id from public.automation_runs d
+                  where d.status = 'pending' and d.flow_key is null and d.run_at <= now()
+                  order by d.run_at
+                  limit p_limit
+                    for update skip locked))
+        returning r.id, r.org_id, r.automation_id, r.attempt, r.trigger_type, r.trigger_payload, r.trigger_headers,
+                  r.version_id, r.created_at, r.started_at, r.lease_expires_at, r.run_at, r.restricted
+      )
+      select c.id, c.org_id, c.automation_id, a.name, c.attempt, c.trigger_type,
+             coalesce(p.payload, c.trigger_payload), c.trigger_headers,
+             coalesce(v.actions, '[]'::jsonb), c.created_at, c.started_at, c.lease_expires_at, v_token
+        from claimed c
+        join public.automations a on a.id = c.automation_id
+        left join public.automation_versions v on v.id = c.version_id
+        left join public.automation_run_payloads p on c.restricted and p.run_id = c.id
+       order by c.run_at, c.id;
+    return;
+  end if;
+
+  -- Statement 3: choose and lock. Candidates: the due plain runs of
+  -- statement 2 (or, under a backlog, each org's first 2 x p_limit: more
+  -- than one claim takes, so concurrent claimers, which skip each other's
+  -- locked rows, still fill their batches), and each locked group's first
+  -- due runs up to its free slots (max_concurrency minus its running runs);
+  -- then at most the free rate_limit slots per automation (limit minus runs
+  -- started in the last period_seconds) and the free max_running_runs slots
+  -- per org, in due order. A held-back run is never a candidate: it stays
+  -- pending with its attempt unchanged.
+  --
+  -- The order across orgs is round-robin: an org's k-th candidate goes in
+  -- turn k, and within a turn the org claimed least recently goes first.
+  -- "Claimed least recently" is read from the org's running run with the
+  -- latest lease (automation_runs_org_running_idx, one descent per org),
+  -- nothing running first; and the lease of an org's k-th run in a claim is
+  -- k-1 microseconds later than its first's, so an org that took 15 runs of
+  -- the last batch ranks after one that took 1 of it. Counting each org's
+  -- running runs instead cost a claim 1.5 ms with 5,000 runs running in 100
+  -- orgs (docs/performance.md). So an org's share of the claims does not
+  -- grow with what it has waiting: another org's first run goes before the
+  -- flooding org's next one, even in a claim of one. Within an org the order
+  -- is due time (run_at, then id).
+  with orgs as materialized (
+    select o.org_id,
+           (select x.lease_expires_at from public.automation_runs x
+             where x.status = 'running' and x.org_id = o.org_id
+             order by x.lease_expires_at desc limit 1) as last_lease,
+           case when v_capped then
+             (select s.max_running_runs - (select count(*) from public.automation_runs x
+                                            where x.status = 'running' and x.org_id = o.org_id)
+                from public.automation_settings s
+               where s.org_id = o.org_id and s.max_running_runs is not null)
+           end as free
+      from unnest(v_orgs) as o(org_id)
+  ), plain as (
+    select u.id, u.org_id, u.run_at
+      from unnest(v_ids, v_id_orgs, v_run_ats) as u(id, org_id, run_at)
+     where not v_backlog and u.org_id = any (v_orgs)
+    union all
+    select c.id, c.org_id, c.run_at
+      from unnest(v_orgs) as o(org_id)
+      cross join lateral (
+        select d.id, d.org_id, d.run_at from public.automation_runs d
+         where d.org_id = o.org_id and d.status = 'pending' and d.flow_key is null and d.run_at <= now()
+         order by d.run_at, d.id
+         limit p_limit * 2) c
+     where v_backlog
+  ), grp as (
+    select g.flow_key, a.id as automation_id, a.org_id, a.rate_limit,
+           case when a.max_concurrency is null then p_limit
+                else greatest(0, a.max_concurrency - (
+                  select count(*) from public.automation_runs x
+                   where x.status = 'running' and x.flow_key = g.flow_key))::integer
+           end as slots
+      from unnest(v_groups) as g(flow_key)
+      join public.automations a on a.id = left(g.flow_key, 36)::uuid
+     where a.org_id = any (v_orgs)
+  ), limited as (
+    select c.id, c.org_id, c.run_at, g.automation_id,
+           row_number() over (partition by g.automation_id order by c.run_at, c.id) as nth
+      from grp g
+      cross join lateral (
+        select d.id, d.org_id, d.run_at from public.automation_runs d
+         where d.flow_key = g.flow_key and d.status = 'pending' and d.run_at <= now()
+         order by d.run_at, d.id
+         limit least(p_limit, g.slots)) c
+     where g.slots > 0
+  ), rate as (
+    select a.id as automation_id,
+           case when a.rate_limit is null then p_limit
+                else greatest(0, (a.rate_limit ->> 'limit')::integer - (
+                  select count(*) from public.automation_runs x
+                   where x.automation_id = a.id and x.flow_key is not null
+                     and x.started_at > now() - make_interval(secs => (a.rate_limit ->> 'period_seconds')::integer)))::integer
+           end as slots
+      from public.automations a
+     where a.id = any (array(select distinct l.automation_id from limited l))
+  ), cand as (
+    select p.id, p.org_id, p.run_at from plain p
+    union all
+    select l.id, l.org_id, l.run_at from limited l
+      join rate on rate.automation_id = l.automation_id
+     where l.nth <= rate.slots
+  ), ranked as (
+    select c.id, c.run_at, o.last_lease, o.free,
+           row_number() over (partition by c.org_id order by c.run_at, c.id) as turn
+      from cand c
+      join orgs o on o.org_id = c.org_id
+  )
+  -- The first 4 x p_limit in that order are locked (SKIP LOCKED: rows
+  -- another claimer holds are passed over) and the first p_limit taken;
+  -- only those candidates are read from the table (status rechecked under
+  -- the lock), not every candidate.
+  select coalesce(array_agg(t.id), '{}'), coalesce(array_agg(t.turn), '{}') into v_ids, v_turns
+    from (select d.id, k.turn
+            from (select k.id, k.turn, k.last_lease, k.run_at from ranked k
+                   where k.free is null or k.turn <= k.free
+                   order by k.turn, k.last_lease nulls first, k.run_at, k.id
+                   limit p_limit * 4) k
+            join public.automation_runs d on d.id = k.id
+           where d.status = 'pending'
+           order by k.turn, k.last_lease nulls first, k.run_at, k.id
+           limit p_limit
+             for update of d skip locked) t;
+  if cardinality(v_ids) = 0 then
+    return;
+  end if;
+
+  -- Statement 4: the claim, as the plain one, with the turn in the lease.
   return query
     with claimed as (
       update public.automation_runs r
          set status = 'running',
              attempt = r.attempt + 1,
              started_at = coalesce(r.started_at, now()),
-             lease_expires_at = now() + make_interval(secs => p_lease_seconds),
+             lease_expires_at = now() + make_interval(secs => p_lease_seconds)
+                                + make_interval(secs => (v_turns[array_position(v_ids, r.id)] - 1) / 1e6),
              locked_by = p_worker,
              claim_token = v_token
-       where r.id = any (array(
-               select d.id from public.automation_runs d
-                where d.status = 'pending' and d.run_at <= now()
-                order by d.run_at
-                limit p_limit
-                  for update skip locked))
+       where r.id = any (v_ids)
       returning r.id, r.org_id, r.automation_id, r.attempt, r.trigger_type, r.trigger_payload, r.trigger_headers,
                 r.version_id, r.created_at, r.started_at, r.lease_expires_at, r.run_at, r.restricted
     )
@@ -878,7 +1193,47 @@ $$;
 -- Name: FUNCTION claim_runs(p_worker text, p_limit integer, p_lease_seconds integer); Type: COMMENT; Schema: automations_engine; Owner: -
 --
 
-COMMENT ON FUNCTION automations_engine.claim_runs(p_worker text, p_limit integer, p_lease_seconds integer) IS 'Claims up to p_limit due pending runs (FOR UPDATE SKIP LOCKED): running, attempt+1, lease and a new claim token set; commits without waiting for the WAL flush. Returns them with their snapshot and the token.';
+COMMENT ON FUNCTION automations_engine.claim_runs(p_worker text, p_limit integer, p_lease_seconds integer) IS 'Claims up to p_limit due pending runs (FOR UPDATE SKIP LOCKED), fair across orgs (round-robin, the org claimed least recently first; due order within an org) and within max_concurrency, rate_limit and the org''s max_running_runs: running, attempt+1, lease and a new claim token set; commits without waiting for the WAL flush. Returns them with their snapshot and the token.';
+
+--
+-- Name: concurrency_value(text, public.automation_trigger_type, jsonb); Type: FUNCTION; Schema: automations_engine; Owner: -
+--
+
+CREATE FUNCTION automations_engine.concurrency_value(p_key text, p_trigger_type public.automation_trigger_type, p_payload jsonb) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $_$
+declare
+  v_out text := p_key;
+  v_trigger jsonb := jsonb_build_object('type', p_trigger_type, 'payload', coalesce(p_payload, '{}'::jsonb));
+  m text[];
+  v_value jsonb;
+begin
+  -- Each placeholder becomes the trigger value at its path: a string as it
+  -- is, any other JSON value as its JSON text, a missing path as ''. So runs
+  -- whose payload lacks the key share one group (one limit). A value longer
+  -- than 200 characters is replaced by its md5, to keep index entries small.
+  for m in
+    select regexp_matches(p_key, '(\{\{\s*trigger\.((payload)(\.[A-Za-z0-9_$-]+)*|type)\s*\}\})', 'g')
+  loop
+    v_value := v_trigger #> string_to_array(m[2], '.');
+    v_out := replace(v_out, m[1],
+      case when v_value is null or jsonb_typeof(v_value) = 'null' then ''
+           when jsonb_typeof(v_value) = 'string' then v_value #>> '{}'
+           else v_value::text end);
+  end loop;
+  if length(v_out) > 200 then
+    v_out := 'md5:' || md5(v_out);
+  end if;
+  return v_out;
+end;
+$_$;
+
+--
+-- Name: FUNCTION concurrency_value(p_key text, p_trigger_type public.automation_trigger_type, p_payload jsonb); Type: COMMENT; Schema: automations_engine; Owner: -
+--
+
+COMMENT ON FUNCTION automations_engine.concurrency_value(p_key text, p_trigger_type public.automation_trigger_type, p_payload jsonb) IS 'A concurrency_key evaluated against a trigger: placeholders replaced by the trigger''s values (missing = ''''); md5 when over 200 characters.';
 
 --
 -- Name: condition_problems(jsonb); Type: FUNCTION; Schema: automations_engine; Owner: -
@@ -1197,7 +1552,8 @@ declare
   v_id uuid;
   v_chain record;
 begin
-  select a.id, a.org_id, a.status, a.current_version_id, a.max_attempts
+  select a.id, a.org_id, a.status, a.current_version_id, a.max_attempts,
+         automations_engine.flow_key(a.id, a.max_concurrency, a.concurrency_key, a.rate_limit, p_trigger_type, p_payload) as flow_key
     into v_auto
     from public.automations a
    where a.id = p_automation_id;
@@ -1217,10 +1573,11 @@ begin
   -- the first insert and then find its row.
   insert into public.automation_runs
     (org_id, automation_id, trigger_type, trigger_payload, trigger_headers, idempotency_key, version_id, max_attempts, run_at,
-     root_run_id, chain_depth)
+     root_run_id, chain_depth, flow_key)
   values
     (v_auto.org_id, v_auto.id, p_trigger_type, coalesce(p_payload, '{}'::jsonb), p_headers, p_idempotency_key,
-     v_auto.current_version_id, v_auto.max_attempts, coalesce(p_run_at, now()), v_chain.root_run_id, v_chain.chain_depth)
+     v_auto.current_version_id, v_auto.max_attempts, coalesce(p_run_at, now()), v_chain.root_run_id, v_chain.chain_depth,
+     v_auto.flow_key)
   on conflict (automation_id, idempotency_key) do nothing
   returning id into v_id;
 
@@ -1230,12 +1587,19 @@ begin
     -- has room, until a claim comes back short) or was already woken for
     -- them. Skipping the NOTIFY keeps bursts of enqueues from committing one
     -- at a time behind NOTIFY's cluster-wide commit lock. Worst case (an
-    -- idle worker racing a concurrent enqueue) is one poll interval.
+    -- idle worker racing a concurrent enqueue) is one poll interval. Only a
+    -- run the claim would take counts as waiting: runs of limited
+    -- automations (flow_key set) never do, and a plain run only when its org
+    -- is not at its max_running_runs (the first due one is checked, one
+    -- probe; if its org is at its cap, this notifies): a held-back backlog
+    -- must not keep workers asleep.
     if coalesce(p_run_at, now()) <= now()
        and not exists (
-         select 1 from public.automation_runs r
-          where r.status = 'pending' and r.run_at <= now() and r.id <> v_id
-          limit 1) then
+         select 1
+           from (select r.org_id from public.automation_runs r
+                  where r.status = 'pending' and r.flow_key is null and r.run_at <= now() and r.id <> v_id
+                  order by r.run_at limit 1) f
+          where not automations_engine.org_at_cap(f.org_id)) then
       perform pg_notify('automation_runs', v_id::text);
     end if;
     return query select v_id, true;
@@ -1304,6 +1668,33 @@ $$;
 --
 
 COMMENT ON FUNCTION automations_engine.extend_lease(p_run_id uuid, p_attempt integer, p_claim_token uuid, p_lease_seconds integer) IS 'Heartbeat: keeps a long step''s run leased to its worker. False when the claim (attempt + token) is stale.';
+
+--
+-- Name: fill_client_flow_key(); Type: FUNCTION; Schema: automations_engine; Owner: -
+--
+
+CREATE FUNCTION automations_engine.fill_client_flow_key() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  -- Runs inserted directly by clients (no snapshot yet; fill_run_defaults
+  -- completes them) get their flow group here, so a client insert cannot
+  -- bypass the automation's limits. SECURITY DEFINER: flow_key() is not
+  -- granted to API roles. The engine's own inserts bring their flow_key.
+  select automations_engine.flow_key(a.id, a.max_concurrency, a.concurrency_key, a.rate_limit,
+                                     coalesce(new.trigger_type, 'manual'), new.trigger_payload)
+    into new.flow_key
+    from public.automations a where a.id = new.automation_id;
+  return new;
+end;
+$$;
+
+--
+-- Name: FUNCTION fill_client_flow_key(); Type: COMMENT; Schema: automations_engine; Owner: -
+--
+
+COMMENT ON FUNCTION automations_engine.fill_client_flow_key() IS 'BEFORE INSERT on automation_runs without a snapshot (client inserts): sets flow_key from the automation''s limits.';
 
 --
 -- Name: fill_run_defaults(); Type: FUNCTION; Schema: automations_engine; Owner: -
@@ -2142,6 +2533,170 @@ $$;
 COMMENT ON FUNCTION automations_engine.filter_truthy(v jsonb) IS 'JsonLogic truthiness (json-logic-engine): null, false, 0, "", [] and {} are false; undefined (NULL) too.';
 
 --
+-- Name: flow_control_problems(integer, text, jsonb); Type: FUNCTION; Schema: automations_engine; Owner: -
+--
+
+CREATE FUNCTION automations_engine.flow_control_problems(p_max_concurrency integer, p_concurrency_key text, p_rate_limit jsonb) RETURNS text[]
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $_$
+declare
+  v text[] := '{}';
+  v_rest text;
+begin
+  -- The same rules and words as flowControlProblems() in
+  -- shared/engine/flow_control.ts (tests/validation/config_validation.test.ts
+  -- runs one corpus through both). A concurrency key may only read the
+  -- trigger, because it is evaluated once, in SQL, when the run is enqueued:
+  -- placeholders {{trigger.payload.<path>}} or {{trigger.type}}, a path being
+  -- dot-separated names of letters, digits, _, $ and -.
+  if p_max_concurrency is not null and (p_max_concurrency < 1 or p_max_concurrency > 10000) then
+    v := array_append(v, format('max_concurrency must be between 1 and 10000 (or null for no limit), got %s', p_max_concurrency));
+  end if;
+  if p_concurrency_key is not null then
+    v_rest := regexp_replace(p_concurrency_key,
+      '\{\{\s*trigger\.(payload(\.[A-Za-z0-9_$-]+)*|type)\s*\}\}', '', 'g');
+    if length(p_concurrency_key) > 500 then
+      v := array_append(v, format('concurrency_key must be at most 500 characters, got %s', length(p_concurrency_key)));
+    elsif v_rest = p_concurrency_key then
+      v := array_append(v, 'concurrency_key must contain a placeholder such as {{trigger.payload.customer_id}}');
+    elsif v_rest ~ '\{\{|\}\}' then
+      v := array_append(v, 'concurrency_key may only use {{trigger.payload.<path>}} and {{trigger.type}} placeholders (a path of names separated by dots)');
+    end if;
+  end if;
+  if p_rate_limit is not null then
+    if jsonb_typeof(p_rate_limit) <> 'object' or (p_rate_limit - 'limit' - 'period_seconds') <> '{}'::jsonb then
+      v := array_append(v, 'rate_limit must be an object {"limit": n, "period_seconds": s} with no other keys');
+    else
+      if (case when jsonb_typeof(p_rate_limit -> 'limit') is distinct from 'number' then true
+              else (p_rate_limit ->> 'limit')::numeric <> trunc((p_rate_limit ->> 'limit')::numeric)
+                   or (p_rate_limit ->> 'limit')::numeric not between 1 and 1000000 end) then
+        v := array_append(v, 'rate_limit.limit must be a whole number between 1 and 1000000');
+      end if;
+      if (case when jsonb_typeof(p_rate_limit -> 'period_seconds') is distinct from 'number' then true
+              else (p_rate_limit ->> 'period_seconds')::numeric <> trunc((p_rate_limit ->> 'period_seconds')::numeric)
+                   or (p_rate_limit ->> 'period_seconds')::numeric not between 1 and 86400 end) then
+        v := array_append(v, 'rate_limit.period_seconds must be a whole number between 1 and 86400');
+      end if;
+    end if;
+  end if;
+  return v;
+end;
+$_$;
+
+--
+-- Name: FUNCTION flow_control_problems(p_max_concurrency integer, p_concurrency_key text, p_rate_limit jsonb); Type: COMMENT; Schema: automations_engine; Owner: -
+--
+
+COMMENT ON FUNCTION automations_engine.flow_control_problems(p_max_concurrency integer, p_concurrency_key text, p_rate_limit jsonb) IS 'Problems with an automation''s max_concurrency, concurrency_key and rate_limit (empty when valid); the words of shared/engine/flow_control.ts.';
+
+--
+-- Name: flow_key(uuid, integer, text, jsonb, public.automation_trigger_type, jsonb); Type: FUNCTION; Schema: automations_engine; Owner: -
+--
+
+CREATE FUNCTION automations_engine.flow_key(p_automation_id uuid, p_max_concurrency integer, p_concurrency_key text, p_rate_limit jsonb, p_trigger_type public.automation_trigger_type, p_payload jsonb) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+  -- null: no limits, the run is claimed by org alone. Otherwise the
+  -- automation id (36 characters, which claim_runs reads back with left()),
+  -- then ':' and the key's value when max_concurrency applies per key.
+  select case
+    when p_max_concurrency is null and p_rate_limit is null then null
+    when p_max_concurrency is null or p_concurrency_key is null then p_automation_id::text
+    else p_automation_id::text || ':' || automations_engine.concurrency_value(p_concurrency_key, p_trigger_type, p_payload)
+  end
+$$;
+
+--
+-- Name: FUNCTION flow_key(p_automation_id uuid, p_max_concurrency integer, p_concurrency_key text, p_rate_limit jsonb, p_trigger_type public.automation_trigger_type, p_payload jsonb); Type: COMMENT; Schema: automations_engine; Owner: -
+--
+
+COMMENT ON FUNCTION automations_engine.flow_key(p_automation_id uuid, p_max_concurrency integer, p_concurrency_key text, p_rate_limit jsonb, p_trigger_type public.automation_trigger_type, p_payload jsonb) IS 'A run''s flow-control group: null without limits, else automation id[:concurrency key value].';
+
+--
+-- Name: has_claimable_runs(); Type: FUNCTION; Schema: automations_engine; Owner: -
+--
+
+CREATE FUNCTION automations_engine.has_claimable_runs() RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    SET enable_seqscan TO 'off'
+    AS $$
+begin
+  -- The claim's rules without its locks: a due run counts only if it is not
+  -- held back (its org under max_running_runs; its flow group under
+  -- max_concurrency; its automation under rate_limit). A held-back backlog
+  -- is not work: counting it made kick_worker call the worker every second
+  -- for claims that come back empty.
+  --
+  -- 1. Plain runs. Usually settled by the first due run (one probe): its org
+  --    has no cap, or is under it.
+  if exists (
+       select 1
+         from (select d.org_id from public.automation_runs d
+                where d.status = 'pending' and d.flow_key is null and d.run_at <= now()
+                order by d.run_at limit 1) f
+        where not automations_engine.org_at_cap(f.org_id)) then
+    return true;
+  end if;
+  -- Otherwise (the first due run's org is at its cap, or nothing is due):
+  -- the other orgs with pending plain runs, one index descent each
+  -- (automation_runs_org_due_idx; the org's first entry is its earliest run).
+  if exists (
+       with recursive o as (
+         (select d.org_id, d.run_at from public.automation_runs d
+           where d.status = 'pending' and d.flow_key is null
+           order by d.org_id, d.run_at limit 1)
+         union all
+         select x.org_id, x.run_at
+           from o
+           cross join lateral (
+             select d.org_id, d.run_at from public.automation_runs d
+              where d.status = 'pending' and d.flow_key is null and d.org_id > o.org_id
+              order by d.org_id, d.run_at limit 1) x
+       )
+       select 1 from o where o.run_at <= now() and not automations_engine.org_at_cap(o.org_id)) then
+    return true;
+  end if;
+  -- 2. Runs of limited automations: a flow group with a due run and a free
+  --    slot under max_concurrency, rate_limit and the org's cap.
+  return exists (
+    with recursive grp as (
+      (select d.flow_key from public.automation_runs d
+        where d.status = 'pending' and d.flow_key is not null
+        order by d.flow_key limit 1)
+      union all
+      select (select d.flow_key from public.automation_runs d
+               where d.status = 'pending' and d.flow_key is not null and d.flow_key > g.flow_key
+               order by d.flow_key limit 1)
+        from grp g where g.flow_key is not null
+    )
+    select 1
+      from grp g
+      join public.automations a on a.id = left(g.flow_key, 36)::uuid
+     where g.flow_key is not null
+       and exists (select 1 from public.automation_runs d
+                    where d.status = 'pending' and d.flow_key = g.flow_key and d.run_at <= now())
+       and (a.max_concurrency is null
+            or a.max_concurrency > (select count(*) from public.automation_runs x
+                                     where x.status = 'running' and x.flow_key = g.flow_key))
+       and (a.rate_limit is null
+            or (a.rate_limit ->> 'limit')::integer > (
+                 select count(*) from public.automation_runs x
+                  where x.automation_id = a.id and x.flow_key is not null
+                    and x.started_at > now() - make_interval(secs => (a.rate_limit ->> 'period_seconds')::integer)))
+       and not automations_engine.org_at_cap(a.org_id));
+end;
+$$;
+
+--
+-- Name: FUNCTION has_claimable_runs(); Type: COMMENT; Schema: automations_engine; Owner: -
+--
+
+COMMENT ON FUNCTION automations_engine.has_claimable_runs() IS 'True when claim_runs would take a run now: a due run not held back by max_running_runs, max_concurrency or rate_limit. kick_worker''s check.';
+
+--
 -- Name: insert_actions(uuid, uuid, jsonb); Type: FUNCTION; Schema: automations_engine; Owner: -
 --
 
@@ -2505,13 +3060,17 @@ declare
   v_id bigint;
 begin
   -- Called every second by pg_cron (job automations-kick). Cheap when idle:
-  -- two index probes (automation_runs_due_idx, automation_runs_lease_idx)
-  -- and nothing written. Returns the pg_net request id of the call it made,
-  -- or null when it made none.
+  -- a few index probes (automation_runs_due_idx, _org_due_idx, _flow_due_idx,
+  -- _lease_idx) and nothing written. Returns the pg_net request id of the
+  -- call it made, or null when it made none.
   --
-  -- 1. Work for a worker: a due pending run, or a running one whose lease
-  --    expired (the worker hands it back and runs it again).
-  if not exists (select 1 from public.automation_runs where status = 'pending' and run_at <= now())
+  -- 1. Work for a worker: a due pending run the claim would take, or a
+  --    running one whose lease expired (the worker hands it back and runs it
+  --    again). Runs held back by max_concurrency, rate_limit or the org's
+  --    max_running_runs are not work (has_claimable_runs, flow control
+  --    migration): a held-back backlog would otherwise have the worker called
+  --    every second for claims that come back empty.
+  if not automations_engine.has_claimable_runs()
      and not exists (select 1 from public.automation_runs where status = 'running' and lease_expires_at < now()) then
     return null;
   end if;
@@ -2561,7 +3120,7 @@ $_$;
 -- Name: FUNCTION kick_worker(p_min_interval interval); Type: COMMENT; Schema: automations_engine; Owner: -
 --
 
-COMMENT ON FUNCTION automations_engine.kick_worker(p_min_interval interval) IS 'Calls automations-worker through pg_net when runs are due (or leases expired), at most one call in flight and one per p_min_interval (one per 15 s after a failed call). pg_cron runs it every second (automations-kick). Returns the request id or null.';
+COMMENT ON FUNCTION automations_engine.kick_worker(p_min_interval interval) IS 'Calls automations-worker through pg_net when runs are due and not held back by a limit (or leases expired), at most one call in flight and one per p_min_interval (one per 15 s after a failed call). pg_cron runs it every second (automations-kick). Returns the request id or null.';
 
 --
 -- Name: mark_restricted_run(); Type: FUNCTION; Schema: automations_engine; Owner: -
@@ -2756,6 +3315,29 @@ $$;
 --
 
 COMMENT ON FUNCTION automations_engine.on_actions_changed() IS 'Statement trigger on automation_actions: one new snapshot per touched automation per statement.';
+
+--
+-- Name: org_at_cap(uuid); Type: FUNCTION; Schema: automations_engine; Owner: -
+--
+
+CREATE FUNCTION automations_engine.org_at_cap(p_org_id uuid) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  -- The org has automation_settings.max_running_runs and that many runs
+  -- running (automation_runs_org_running_idx). No row, or no cap: false.
+  select coalesce((
+    select s.max_running_runs <= (select count(*) from public.automation_runs x
+                                   where x.status = 'running' and x.org_id = s.org_id)
+      from public.automation_settings s
+     where s.org_id = p_org_id and s.max_running_runs is not null), false)
+$$;
+
+--
+-- Name: FUNCTION org_at_cap(p_org_id uuid); Type: COMMENT; Schema: automations_engine; Owner: -
+--
+
+COMMENT ON FUNCTION automations_engine.org_at_cap(p_org_id uuid) IS 'True when the org runs as many runs as its automation_settings.max_running_runs allows (the claim holds its other runs back).';
 
 --
 -- Name: prune_runs(integer); Type: FUNCTION; Schema: automations_engine; Owner: -
@@ -3695,6 +4277,36 @@ $$;
 COMMENT ON FUNCTION automations_engine.store_webhook_secret(p_automation_id uuid, p_secret text, p_grace interval) IS 'Checks the caller (service, or an owner/admin of the automation''s org) and stores a webhook secret, keeping the previous one valid for the grace period.';
 
 --
+-- Name: sync_flow_keys(); Type: FUNCTION; Schema: automations_engine; Owner: -
+--
+
+CREATE FUNCTION automations_engine.sync_flow_keys() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  -- A run's group is computed at enqueue; when the automation's limits
+  -- change, its pending runs must follow (or runs queued before a limit was
+  -- set would bypass it), and so must its running ones, which the new limit
+  -- counts. Finished runs keep theirs. Reads the automation's runs through
+  -- (automation_id, created_at): a one-off cost per change of limits.
+  update public.automation_runs r
+     set flow_key = automations_engine.flow_key(new.id, new.max_concurrency, new.concurrency_key, new.rate_limit,
+                                                coalesce(r.trigger_type, 'manual'), r.trigger_payload)
+   where r.automation_id = new.id and r.status in ('pending', 'running')
+     and r.flow_key is distinct from automations_engine.flow_key(new.id, new.max_concurrency, new.concurrency_key,
+                                                new.rate_limit, coalesce(r.trigger_type, 'manual'), r.trigger_payload);
+  return null;
+end;
+$$;
+
+--
+-- Name: FUNCTION sync_flow_keys(); Type: COMMENT; Schema: automations_engine; Owner: -
+--
+
+COMMENT ON FUNCTION automations_engine.sync_flow_keys() IS 'AFTER UPDATE of an automation''s limits: rewrites the flow_key of its pending and running runs.';
+
+--
 -- Name: template_problems(jsonb, text, integer); Type: FUNCTION; Schema: automations_engine; Owner: -
 --
 
@@ -4219,6 +4831,7 @@ begin
   target as (
     select i.ord, i.automation_id, i.idempotency_key, i.payload, i.headers,
            a.org_id, a.current_version_id, a.max_attempts,
+           automations_engine.flow_key(a.id, a.max_concurrency, a.concurrency_key, a.rate_limit, 'webhook', i.payload) as flow_key,
            row_number() over (partition by i.automation_id, i.idempotency_key order by i.ord) as copy
       from item i
       join public.automations a
@@ -4228,9 +4841,9 @@ begin
   ),
   ins as (
     insert into public.automation_runs
-      (org_id, automation_id, trigger_type, trigger_payload, trigger_headers, idempotency_key, version_id, max_attempts, run_at)
+      (org_id, automation_id, trigger_type, trigger_payload, trigger_headers, idempotency_key, version_id, max_attempts, run_at, flow_key)
     select t.org_id, t.automation_id, 'webhook', coalesce(t.payload, '{}'::jsonb), t.headers, t.idempotency_key,
-           t.current_version_id, t.max_attempts, now()
+           t.current_version_id, t.max_attempts, now(), t.flow_key
       from target t
      where t.copy = 1
      order by t.ord
@@ -4256,14 +4869,17 @@ begin
       using errcode = '22023';
   end if;
 
-  -- The same wake-up rule as enqueue(): notify only when no other due run
-  -- was waiting, so bursts do not serialise on NOTIFY's commit lock.
+  -- The same wake-up rule as enqueue(): notify only when another due run
+  -- the claim would take was waiting (not held back by a limit), so bursts
+  -- do not serialise on NOTIFY's commit lock.
   v_new := array_remove(v_created, null);
   if cardinality(v_new) > 0
      and not exists (
-       select 1 from public.automation_runs r
-        where r.status = 'pending' and r.run_at <= now() and r.id <> all (v_new)
-        limit 1) then
+       select 1
+         from (select r.org_id from public.automation_runs r
+                where r.status = 'pending' and r.flow_key is null and r.run_at <= now() and r.id <> all (v_new)
+                order by r.run_at limit 1) f
+        where not automations_engine.org_at_cap(f.org_id)) then
     perform pg_notify('automation_runs', v_new[1]::text);
   end if;
 
@@ -5227,6 +5843,7 @@ CREATE TABLE public.automation_runs (
     lease_expires_at timestamp with time zone,
     locked_by text,
     claim_token uuid,
+    flow_key text,
     root_run_id uuid,
     chain_depth integer DEFAULT 0 NOT NULL,
     acting_user_id uuid,
@@ -5295,6 +5912,12 @@ COMMENT ON COLUMN public.automation_runs.lease_expires_at IS 'While running: the
 --
 
 COMMENT ON COLUMN public.automation_runs.claim_token IS 'Random token of the claim that holds this run (engine). Every worker write is fenced by attempt and this token, so a claim lost in a crash cannot be honoured twice.';
+
+--
+-- Name: COLUMN automation_runs.flow_key; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.automation_runs.flow_key IS 'Engine: the run''s flow-control group (automation id[:concurrency key value]); null when its automation has no limits.';
 
 --
 -- Name: COLUMN automation_runs.root_run_id; Type: COMMENT; Schema: public; Owner: -
@@ -5390,7 +6013,7 @@ COMMENT ON COLUMN public.automation_settings.max_chain_depth IS 'Most runs betwe
 -- Name: COLUMN automation_settings.max_running_runs; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON COLUMN public.automation_settings.max_running_runs IS 'Most runs of the org running at once (NULL: no limit). Reserved; not enforced yet.';
+COMMENT ON COLUMN public.automation_settings.max_running_runs IS 'Operator setting: at most this many runs of the org running at once (null = no cap). The claim holds the rest pending; set by the service, members can read it.';
 
 --
 -- Name: automation_versions; Type: TABLE; Schema: public; Owner: -
@@ -5430,6 +6053,9 @@ CREATE TABLE public.automations (
     metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
     max_attempts integer DEFAULT 3 NOT NULL,
     retry_backoff_seconds integer DEFAULT 10 NOT NULL,
+    max_concurrency integer,
+    concurrency_key text,
+    rate_limit jsonb,
     current_version_id uuid,
     acting_user_id uuid,
     CONSTRAINT automations_max_attempts_range CHECK (((max_attempts >= 1) AND (max_attempts <= 25))),
@@ -5465,6 +6091,24 @@ COMMENT ON COLUMN public.automations.max_attempts IS 'How many times a run may f
 --
 
 COMMENT ON COLUMN public.automations.retry_backoff_seconds IS 'First retry delay; doubles per failed attempt, capped at one hour.';
+
+--
+-- Name: COLUMN automations.max_concurrency; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.automations.max_concurrency IS 'At most this many runs of the automation running at once (per concurrency_key value when that is set); null = no limit.';
+
+--
+-- Name: COLUMN automations.concurrency_key; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.automations.concurrency_key IS 'Template over the trigger, e.g. {{trigger.payload.customer_id}}: max_concurrency then applies per value. Evaluated once per run at enqueue (automation_runs.flow_key).';
+
+--
+-- Name: COLUMN automations.rate_limit; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.automations.rate_limit IS '{"limit": n, "period_seconds": s}: at most n runs of the automation start (first claim, started_at) in any s-second window; the rest wait pending.';
 
 --
 -- Name: COLUMN automations.current_version_id; Type: COMMENT; Schema: public; Owner: -
@@ -5751,7 +6395,25 @@ CREATE INDEX automation_runs_automation_created_idx ON public.automation_runs US
 -- Name: automation_runs_due_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX automation_runs_due_idx ON public.automation_runs USING btree (run_at) WHERE (status = 'pending'::public.run_status);
+CREATE INDEX automation_runs_due_idx ON public.automation_runs USING btree (run_at) WHERE ((status = 'pending'::public.run_status) AND (flow_key IS NULL));
+
+--
+-- Name: automation_runs_flow_due_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX automation_runs_flow_due_idx ON public.automation_runs USING btree (flow_key, run_at, id) WHERE ((status = 'pending'::public.run_status) AND (flow_key IS NOT NULL));
+
+--
+-- Name: automation_runs_flow_running_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX automation_runs_flow_running_idx ON public.automation_runs USING btree (flow_key) WHERE ((status = 'running'::public.run_status) AND (flow_key IS NOT NULL));
+
+--
+-- Name: automation_runs_flow_starts_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX automation_runs_flow_starts_idx ON public.automation_runs USING btree (automation_id, started_at) WHERE (flow_key IS NOT NULL);
 
 --
 -- Name: automation_runs_lease_idx; Type: INDEX; Schema: public; Owner: -
@@ -5760,10 +6422,22 @@ CREATE INDEX automation_runs_due_idx ON public.automation_runs USING btree (run_
 CREATE INDEX automation_runs_lease_idx ON public.automation_runs USING btree (lease_expires_at) WHERE (status = 'running'::public.run_status);
 
 --
+-- Name: automation_runs_org_due_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX automation_runs_org_due_idx ON public.automation_runs USING btree (org_id, run_at, id) WHERE ((status = 'pending'::public.run_status) AND (flow_key IS NULL));
+
+--
 -- Name: automation_runs_org_failed_idx; Type: INDEX; Schema: public; Owner: -
 --
 
 CREATE INDEX automation_runs_org_failed_idx ON public.automation_runs USING btree (org_id, started_at DESC) WHERE (status = 'failed'::public.run_status);
+
+--
+-- Name: automation_runs_org_running_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX automation_runs_org_running_idx ON public.automation_runs USING btree (org_id, lease_expires_at) WHERE (status = 'running'::public.run_status);
 
 --
 -- Name: automation_runs_org_started_idx; Type: INDEX; Schema: public; Owner: -
@@ -5934,6 +6608,12 @@ CREATE TRIGGER automation_actions_snapshot_update AFTER UPDATE ON public.automat
 CREATE TRIGGER automation_actions_step_limit AFTER INSERT ON public.automation_actions REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION automations_engine.check_action_limit();
 
 --
+-- Name: automation_runs automation_runs_client_flow_key; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER automation_runs_client_flow_key BEFORE INSERT ON public.automation_runs FOR EACH ROW WHEN ((new.version_id IS NULL)) EXECUTE FUNCTION automations_engine.fill_client_flow_key();
+
+--
 -- Name: automation_runs automation_runs_fill_defaults; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -5982,6 +6662,18 @@ CREATE TRIGGER automation_settings_set_updated_at BEFORE UPDATE ON public.automa
 COMMENT ON TRIGGER automation_settings_set_updated_at ON public.automation_settings IS 'Keeps updated_at true.';
 
 --
+-- Name: automations automations_check_flow_control_insert; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER automations_check_flow_control_insert BEFORE INSERT ON public.automations FOR EACH ROW WHEN (((new.max_concurrency IS NOT NULL) OR (new.concurrency_key IS NOT NULL) OR (new.rate_limit IS NOT NULL))) EXECUTE FUNCTION automations_engine.check_flow_control();
+
+--
+-- Name: automations automations_check_flow_control_update; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER automations_check_flow_control_update BEFORE UPDATE OF max_concurrency, concurrency_key, rate_limit ON public.automations FOR EACH ROW WHEN (((old.max_concurrency IS DISTINCT FROM new.max_concurrency) OR (old.concurrency_key IS DISTINCT FROM new.concurrency_key) OR (old.rate_limit IS DISTINCT FROM new.rate_limit))) EXECUTE FUNCTION automations_engine.check_flow_control();
+
+--
 -- Name: automations automations_check_trigger_config_insert; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -6016,6 +6708,12 @@ CREATE TRIGGER automations_set_acting_user BEFORE INSERT OR UPDATE OF trigger_ty
 --
 
 CREATE TRIGGER automations_set_updated_at BEFORE UPDATE ON public.automations FOR EACH ROW WHEN (((((to_jsonb(old.*) - 'run_count'::text) - 'last_run_at'::text) - 'updated_at'::text) IS DISTINCT FROM (((to_jsonb(new.*) - 'run_count'::text) - 'last_run_at'::text) - 'updated_at'::text))) EXECUTE FUNCTION public.set_updated_at();
+
+--
+-- Name: automations automations_sync_flow_keys; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER automations_sync_flow_keys AFTER UPDATE OF max_concurrency, concurrency_key, rate_limit ON public.automations FOR EACH ROW WHEN (((old.max_concurrency IS DISTINCT FROM new.max_concurrency) OR (old.concurrency_key IS DISTINCT FROM new.concurrency_key) OR (old.rate_limit IS DISTINCT FROM new.rate_limit))) EXECUTE FUNCTION automations_engine.sync_flow_keys();
 
 --
 -- Name: automations automations_webhook_config_changed; Type: TRIGGER; Schema: public; Owner: -
@@ -6588,6 +7286,12 @@ REVOKE ALL ON FUNCTION automations_engine.check_action_limit() FROM PUBLIC;
 REVOKE ALL ON FUNCTION automations_engine.check_automation_limit() FROM PUBLIC;
 
 --
+-- Name: FUNCTION check_flow_control(); Type: ACL; Schema: automations_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION automations_engine.check_flow_control() FROM PUBLIC;
+
+--
 -- Name: FUNCTION check_trigger_config(); Type: ACL; Schema: automations_engine; Owner: -
 --
 
@@ -6599,6 +7303,13 @@ REVOKE ALL ON FUNCTION automations_engine.check_trigger_config() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION automations_engine.claim_runs(p_worker text, p_limit integer, p_lease_seconds integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION automations_engine.claim_runs(p_worker text, p_limit integer, p_lease_seconds integer) TO service_role;
+
+--
+-- Name: FUNCTION concurrency_value(p_key text, p_trigger_type public.automation_trigger_type, p_payload jsonb); Type: ACL; Schema: automations_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION automations_engine.concurrency_value(p_key text, p_trigger_type public.automation_trigger_type, p_payload jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION automations_engine.concurrency_value(p_key text, p_trigger_type public.automation_trigger_type, p_payload jsonb) TO service_role;
 
 --
 -- Name: FUNCTION condition_problems(p_condition jsonb); Type: ACL; Schema: automations_engine; Owner: -
@@ -6646,6 +7357,12 @@ GRANT ALL ON FUNCTION automations_engine.enqueue_schedule(p_automation_id uuid, 
 
 REVOKE ALL ON FUNCTION automations_engine.extend_lease(p_run_id uuid, p_attempt integer, p_claim_token uuid, p_lease_seconds integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION automations_engine.extend_lease(p_run_id uuid, p_attempt integer, p_claim_token uuid, p_lease_seconds integer) TO service_role;
+
+--
+-- Name: FUNCTION fill_client_flow_key(); Type: ACL; Schema: automations_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION automations_engine.fill_client_flow_key() FROM PUBLIC;
 
 --
 -- Name: FUNCTION fill_run_defaults(); Type: ACL; Schema: automations_engine; Owner: -
@@ -6773,6 +7490,26 @@ REVOKE ALL ON FUNCTION automations_engine.filter_truthy(v jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION automations_engine.filter_truthy(v jsonb) TO service_role;
 
 --
+-- Name: FUNCTION flow_control_problems(p_max_concurrency integer, p_concurrency_key text, p_rate_limit jsonb); Type: ACL; Schema: automations_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION automations_engine.flow_control_problems(p_max_concurrency integer, p_concurrency_key text, p_rate_limit jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION automations_engine.flow_control_problems(p_max_concurrency integer, p_concurrency_key text, p_rate_limit jsonb) TO service_role;
+
+--
+-- Name: FUNCTION flow_key(p_automation_id uuid, p_max_concurrency integer, p_concurrency_key text, p_rate_limit jsonb, p_trigger_type public.automation_trigger_type, p_payload jsonb); Type: ACL; Schema: automations_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION automations_engine.flow_key(p_automation_id uuid, p_max_concurrency integer, p_concurrency_key text, p_rate_limit jsonb, p_trigger_type public.automation_trigger_type, p_payload jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION automations_engine.flow_key(p_automation_id uuid, p_max_concurrency integer, p_concurrency_key text, p_rate_limit jsonb, p_trigger_type public.automation_trigger_type, p_payload jsonb) TO service_role;
+
+--
+-- Name: FUNCTION has_claimable_runs(); Type: ACL; Schema: automations_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION automations_engine.has_claimable_runs() FROM PUBLIC;
+
+--
 -- Name: FUNCTION insert_actions(p_org_id uuid, p_automation_id uuid, p_actions jsonb); Type: ACL; Schema: automations_engine; Owner: -
 --
 
@@ -6867,6 +7604,12 @@ GRANT ALL ON FUNCTION automations_engine.member_can_select(p_table regclass, p_r
 
 REVOKE ALL ON FUNCTION automations_engine.on_actions_changed() FROM PUBLIC;
 GRANT ALL ON FUNCTION automations_engine.on_actions_changed() TO service_role;
+
+--
+-- Name: FUNCTION org_at_cap(p_org_id uuid); Type: ACL; Schema: automations_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION automations_engine.org_at_cap(p_org_id uuid) FROM PUBLIC;
 
 --
 -- Name: FUNCTION prune_runs(p_batch_size integer); Type: ACL; Schema: automations_engine; Owner: -
@@ -6999,6 +7742,12 @@ GRANT ALL ON FUNCTION automations_engine.store_restricted_result() TO service_ro
 
 REVOKE ALL ON FUNCTION automations_engine.store_webhook_secret(p_automation_id uuid, p_secret text, p_grace interval) FROM PUBLIC;
 GRANT ALL ON FUNCTION automations_engine.store_webhook_secret(p_automation_id uuid, p_secret text, p_grace interval) TO service_role;
+
+--
+-- Name: FUNCTION sync_flow_keys(); Type: ACL; Schema: automations_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION automations_engine.sync_flow_keys() FROM PUBLIC;
 
 --
 -- Name: FUNCTION template_problems(p_value jsonb, p_path text, p_depth integer); Type: ACL; Schema: automations_engine; Owner: -
@@ -7374,6 +8123,24 @@ GRANT INSERT(max_attempts),UPDATE(max_attempts) ON TABLE public.automations TO a
 --
 
 GRANT INSERT(retry_backoff_seconds),UPDATE(retry_backoff_seconds) ON TABLE public.automations TO authenticated;
+
+--
+-- Name: COLUMN automations.max_concurrency; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(max_concurrency),UPDATE(max_concurrency) ON TABLE public.automations TO authenticated;
+
+--
+-- Name: COLUMN automations.concurrency_key; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(concurrency_key),UPDATE(concurrency_key) ON TABLE public.automations TO authenticated;
+
+--
+-- Name: COLUMN automations.rate_limit; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(rate_limit),UPDATE(rate_limit) ON TABLE public.automations TO authenticated;
 
 --
 -- Name: TABLE memberships; Type: ACL; Schema: public; Owner: -

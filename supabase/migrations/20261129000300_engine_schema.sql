@@ -60,6 +60,24 @@ comment on column public.automations.retry_backoff_seconds is
   'First retry delay; doubles per failed attempt, capped at one hour.';
 
 -- -----------------------------------------------------------------------------
+-- Flow control per automation (issue 16). Checked when saved by
+-- automations_engine.check_flow_control() (migration 001600, 23514 with the
+-- words of shared/engine/flow_control.ts); applied by claim_runs(), which
+-- skips a held-back run instead of claiming it: it stays pending and uses no
+-- attempt. docs/writing-automations.md has examples.
+-- -----------------------------------------------------------------------------
+alter table public.automations
+  add column max_concurrency integer,
+  add column concurrency_key text,
+  add column rate_limit jsonb;
+comment on column public.automations.max_concurrency is
+  'At most this many runs of the automation running at once (per concurrency_key value when that is set); null = no limit.';
+comment on column public.automations.concurrency_key is
+  'Template over the trigger, e.g. {{trigger.payload.customer_id}}: max_concurrency then applies per value. Evaluated once per run at enqueue (automation_runs.flow_key).';
+comment on column public.automations.rate_limit is
+  '{"limit": n, "period_seconds": s}: at most n runs of the automation start (first claim, started_at) in any s-second window; the rest wait pending.';
+
+-- -----------------------------------------------------------------------------
 -- Snapshots of the ordered actions. Written by the triggers below in the
 -- same transaction as the edit, so automations.current_version_id always
 -- names the committed actions.
@@ -102,6 +120,13 @@ alter table public.automation_runs
   add column lease_expires_at timestamptz,
   add column locked_by text,
   add column claim_token uuid,
+  -- Flow-control group: null for runs of an automation without limits (they
+  -- are claimed by org, through automation_runs_org_due_idx); otherwise the
+  -- automation id, followed by ':' and the concurrency_key's value when the
+  -- automation has max_concurrency and a concurrency_key. Written at enqueue
+  -- (automations_engine.flow_key) and rewritten for pending and running runs
+  -- when the automation's limits change, so the claim compares plain values.
+  add column flow_key text,
   -- One run per (automation, key): redelivered webhooks, overlapping schedule
   -- ticks and repeated events collapse onto the first run. NULL keys never collide.
   add constraint automation_runs_idempotency_key unique (automation_id, idempotency_key),
@@ -118,6 +143,8 @@ comment on column public.automation_runs.attempt is
 comment on column public.automation_runs.failed_attempts is 'Failed attempts so far (step errors and lost workers).';
 comment on column public.automation_runs.lease_expires_at is
   'While running: the claiming worker must finish or extend by then, or the run is released for another attempt.';
+comment on column public.automation_runs.flow_key is
+  'Engine: the run''s flow-control group (automation id[:concurrency key value]); null when its automation has no limits.';
 comment on column public.automation_runs.claim_token is
   'Random token of the claim that holds this run (engine). Every worker write is fenced by attempt and this token, so a claim lost in a crash cannot be honoured twice.';
 
@@ -140,8 +167,34 @@ comment on column public.automation_runs.chain_depth is
 create index automation_runs_root_idx on public.automation_runs (root_run_id) where root_run_id is not null;
 
 -- Claim scans only due pending runs; the reaper only running ones.
-create index automation_runs_due_idx on public.automation_runs (run_at) where status = 'pending';
+-- due_idx: "is any run without limits due?" (enqueue's wake-up rule). Runs
+-- held back by a limit are left out, so a backlog of them never suppresses
+-- the NOTIFY that wakes an idle worker for a run it can claim.
+create index automation_runs_due_idx on public.automation_runs (run_at) where status = 'pending' and flow_key is null;
 create index automation_runs_lease_idx on public.automation_runs (lease_expires_at) where status = 'running';
+-- The fair claim (claim_runs) reads the queue per org and per flow group:
+--   org_due: pending plain runs by org, then due time: under a backlog a
+--     skip scan finds the orgs with due runs (one descent per org, however
+--     large its backlog), then each org's first due runs;
+--   org_running: running runs by org and lease: the org's latest lease
+--     (when it was last claimed, the round-robin order) in one descent, and
+--     the count for an org with max_running_runs;
+--   flow_due / flow_running / flow_starts: only runs of limited
+--     automations (flow_key set): a group's due runs (a group at its limit
+--     is skipped as a whole, not run by run), its running count
+--     (max_concurrency) and its start times (rate_limit windows).
+-- Plain runs pay one extra index entry at enqueue (org_due) and one per
+-- claim (org_running); docs/performance.md has the cost.
+create index automation_runs_org_due_idx on public.automation_runs (org_id, run_at, id)
+  where status = 'pending' and flow_key is null;
+create index automation_runs_org_running_idx on public.automation_runs (org_id, lease_expires_at)
+  where status = 'running';
+create index automation_runs_flow_due_idx on public.automation_runs (flow_key, run_at, id)
+  where status = 'pending' and flow_key is not null;
+create index automation_runs_flow_running_idx on public.automation_runs (flow_key)
+  where status = 'running' and flow_key is not null;
+create index automation_runs_flow_starts_idx on public.automation_runs (automation_id, started_at)
+  where flow_key is not null;
 
 -- -----------------------------------------------------------------------------
 -- Worker liveness: one row per worker process (or edge-function drain),
@@ -317,8 +370,8 @@ revoke insert, update on public.automation_run_steps, public.automation_versions
 -- point it at another org's snapshot (foreign keys ignore RLS).
 revoke insert, update on public.automations from anon, authenticated;
 grant insert (id, org_id, creator_id, name, description, trigger_type, trigger_config, status,
-              metadata, max_attempts, retry_backoff_seconds)
+              metadata, max_attempts, retry_backoff_seconds, max_concurrency, concurrency_key, rate_limit)
   on public.automations to authenticated;
 grant update (org_id, creator_id, name, description, trigger_type, trigger_config, status,
-              metadata, max_attempts, retry_backoff_seconds)
+              metadata, max_attempts, retry_backoff_seconds, max_concurrency, concurrency_key, rate_limit)
   on public.automations to authenticated;

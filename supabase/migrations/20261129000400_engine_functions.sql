@@ -212,7 +212,8 @@ declare
   v_id uuid;
   v_chain record;
 begin
-  select a.id, a.org_id, a.status, a.current_version_id, a.max_attempts
+  select a.id, a.org_id, a.status, a.current_version_id, a.max_attempts,
+         automations_engine.flow_key(a.id, a.max_concurrency, a.concurrency_key, a.rate_limit, p_trigger_type, p_payload) as flow_key
     into v_auto
     from public.automations a
    where a.id = p_automation_id;
@@ -232,10 +233,11 @@ begin
   -- the first insert and then find its row.
   insert into public.automation_runs
     (org_id, automation_id, trigger_type, trigger_payload, trigger_headers, idempotency_key, version_id, max_attempts, run_at,
-     root_run_id, chain_depth)
+     root_run_id, chain_depth, flow_key)
   values
     (v_auto.org_id, v_auto.id, p_trigger_type, coalesce(p_payload, '{}'::jsonb), p_headers, p_idempotency_key,
-     v_auto.current_version_id, v_auto.max_attempts, coalesce(p_run_at, now()), v_chain.root_run_id, v_chain.chain_depth)
+     v_auto.current_version_id, v_auto.max_attempts, coalesce(p_run_at, now()), v_chain.root_run_id, v_chain.chain_depth,
+     v_auto.flow_key)
   on conflict (automation_id, idempotency_key) do nothing
   returning id into v_id;
 
@@ -245,12 +247,19 @@ begin
     -- has room, until a claim comes back short) or was already woken for
     -- them. Skipping the NOTIFY keeps bursts of enqueues from committing one
     -- at a time behind NOTIFY's cluster-wide commit lock. Worst case (an
-    -- idle worker racing a concurrent enqueue) is one poll interval.
+    -- idle worker racing a concurrent enqueue) is one poll interval. Only a
+    -- run the claim would take counts as waiting: runs of limited
+    -- automations (flow_key set) never do, and a plain run only when its org
+    -- is not at its max_running_runs (the first due one is checked, one
+    -- probe; if its org is at its cap, this notifies): a held-back backlog
+    -- must not keep workers asleep.
     if coalesce(p_run_at, now()) <= now()
        and not exists (
-         select 1 from public.automation_runs r
-          where r.status = 'pending' and r.run_at <= now() and r.id <> v_id
-          limit 1) then
+         select 1
+           from (select r.org_id from public.automation_runs r
+                  where r.status = 'pending' and r.flow_key is null and r.run_at <= now() and r.id <> v_id
+                  order by r.run_at limit 1) f
+          where not automations_engine.org_at_cap(f.org_id)) then
       perform pg_notify('automation_runs', v_id::text);
     end if;
     return query select v_id, true;
@@ -290,6 +299,18 @@ declare
   -- Random, not from a sequence or a transaction id: both can repeat after a
   -- crash that loses unflushed WAL.
   v_token uuid := gen_random_uuid();
+  v_groups text[];    -- flow groups with due runs whose automation lock we hold
+  v_orgs uuid[];      -- orgs with due runs that this claim considers
+  v_ids uuid[];       -- due plain runs (statement 2), then the runs chosen
+  v_id_orgs uuid[];
+  v_run_ats timestamptz[];
+  v_turns bigint[];
+  v_backlog boolean;  -- candidates read per org (128 or more plain runs due, or one org)
+  v_from uuid;
+  v_first_org uuid;   -- lowest and highest org with pending plain runs
+  v_last_org uuid;
+  v_n integer;
+  v_capped boolean;   -- some org considered has max_running_runs
 begin
   -- Why the settings (measured with 1,000,000 runs of history; figures and
   -- profiles in docs/performance.md):
@@ -336,24 +357,297 @@ begin
   -- version with six index entries, because status and started_at are
   -- indexed).
   perform set_config('synchronous_commit', 'off', true);
-  -- SKIP LOCKED: concurrent claimers each take different rows, never wait.
-  -- One statement: the update returns what the worker needs and is joined to
-  -- the automation and its snapshot.
+
+  -- Fair across orgs, and flow control (issue 16; docs/engine.md "The claim").
+  -- Plain runs (automations without limits, flow_key null) are read by due
+  -- time (automation_runs_due_idx) and, under a backlog, per org
+  -- (automation_runs_org_due_idx); runs of limited automations per flow
+  -- group (automation_runs_flow_due_idx), so neither one org's backlog nor a
+  -- group held at its limit is stepped over run by run.
+  --
+  -- Statement 1: the flow groups with due runs, and for each the automation
+  -- lock. Counting running runs (max_concurrency) or recent starts
+  -- (rate_limit) and then claiming is a check-then-act: two claimers could
+  -- both see one free slot. So a claimer must hold the automation's
+  -- transaction-scoped advisory lock (namespace 16001) to claim any of its
+  -- limited runs; a claimer that cannot get it skips the automation, as SKIP
+  -- LOCKED skips a row (never waits, never deadlocks). The lock is released
+  -- at commit, after the claimed runs are visible, and the counts are taken
+  -- by a later statement, whose snapshot is newer than the lock: it sees
+  -- every claim committed by the lock's previous holder. Without limited
+  -- runs this is one index probe.
+  with recursive grp as (
+    (select d.flow_key from public.automation_runs d
+      where d.status = 'pending' and d.flow_key is not null
+      order by d.flow_key limit 1)
+    union all
+    select (select d.flow_key from public.automation_runs d
+             where d.status = 'pending' and d.flow_key is not null and d.flow_key > g.flow_key
+             order by d.flow_key limit 1)
+      from grp g where g.flow_key is not null
+  ), due as (
+    select g.flow_key, left(g.flow_key, 36)::uuid as automation_id
+      from grp g
+     where g.flow_key is not null
+       and exists (select 1 from public.automation_runs d
+                    where d.status = 'pending' and d.flow_key = g.flow_key and d.run_at <= now())
+  ), locked as (
+    select a.automation_id
+      from (select distinct due.automation_id from due) a
+     where pg_try_advisory_xact_lock(16001, hashtext(a.automation_id::text))
+  )
+  select coalesce(array_agg(due.flow_key), '{}') into v_groups
+    from due join locked using (automation_id);
+
+  -- Statement 2: which orgs have pending plain runs, from both ends of
+  -- automation_runs_org_due_idx (two probes). The same org at both ends (or
+  -- none): at most one org can have due plain runs, and without limited
+  -- groups the plain claim below is exactly fair. That is the common case
+  -- of a drain (one org's backlog) and it skips statements 3 and 4.
+  select (select d.org_id from public.automation_runs d
+           where d.status = 'pending' and d.flow_key is null
+           order by d.org_id limit 1),
+         (select d.org_id from public.automation_runs d
+           where d.status = 'pending' and d.flow_key is null
+           order by d.org_id desc limit 1)
+    into v_first_org, v_last_org;
+  if v_first_org is null and cardinality(v_groups) = 0 then
+    return;
+  end if;
+  if v_first_org is not distinct from v_last_org then
+    -- (With limited groups too, statement 3 reads this org's due runs per
+    -- org, as under a backlog.)
+    v_orgs := case when v_first_org is null then '{}' else array[v_first_org] end;
+    v_ids := '{}';
+    v_backlog := true;
+  else
+    -- Statement 2a: the first 128 due plain runs by due time. Fewer than
+    -- 128: they are every due plain run, and the claim ranks them as they
+    -- are. 128 (a backlog): their orgs may not be every org with due runs,
+    -- so the orgs come from statement 2b. A constant, not p_limit: the
+    -- generic plan would guess a limit parameter at 10 % of the due rows.
+    select coalesce(array_agg(d.id), '{}'), coalesce(array_agg(d.org_id), '{}'), coalesce(array_agg(d.run_at), '{}'),
+           coalesce(array_agg(distinct d.org_id), '{}')
+      into v_ids, v_id_orgs, v_run_ats, v_orgs
+      from (select d.id, d.org_id, d.run_at from public.automation_runs d
+             where d.status = 'pending' and d.flow_key is null and d.run_at <= now()
+             order by d.run_at limit 128) d;
+    v_backlog := cardinality(v_ids) = 128;
+  end if;
+
+  -- Statement 2b (backlog only): the orgs with due plain runs, by a skip
+  -- scan over automation_runs_org_due_idx (org_id, run_at): one descent per
+  -- org with pending runs, whose first entry is the org's earliest run, so
+  -- "is it due" costs nothing more, however large the org's backlog. It
+  -- starts at a random uuid and wraps around, 64 descents each way at most:
+  -- with more orgs than that, uuid order does not decide which orgs are
+  -- seen (each claim sees a random stretch; over claims, every org).
+  if v_backlog and v_first_org is distinct from v_last_org then
+    v_from := gen_random_uuid();
+    with recursive up as (
+      (select d.org_id, d.run_at, 1 as n from public.automation_runs d
+        where d.status = 'pending' and d.flow_key is null and d.org_id >= v_from
+        order by d.org_id, d.run_at limit 1)
+      union all
+      select x.org_id, x.run_at, u.n + 1
+        from up u
+        cross join lateral (
+          select d.org_id, d.run_at from public.automation_runs d
+           where d.status = 'pending' and d.flow_key is null and d.org_id > u.org_id
+           order by d.org_id, d.run_at limit 1) x
+       where u.n < 64
+    ), wrap as (
+      (select d.org_id, d.run_at, 1 as n from public.automation_runs d
+        where d.status = 'pending' and d.flow_key is null and d.org_id < v_from
+        order by d.org_id, d.run_at limit 1)
+      union all
+      select x.org_id, x.run_at, w.n + 1
+        from wrap w
+        cross join lateral (
+          select d.org_id, d.run_at from public.automation_runs d
+           where d.status = 'pending' and d.flow_key is null and d.org_id > w.org_id and d.org_id < v_from
+           order by d.org_id, d.run_at limit 1) x
+       where w.n < 64
+    )
+    select coalesce(array_agg(o.org_id), '{}') into v_orgs
+      from (select up.org_id, up.run_at from up union all select wrap.org_id, wrap.run_at from wrap) o
+     where o.run_at <= now();
+  end if;
+  if cardinality(v_orgs) = 0 and cardinality(v_groups) = 0 then
+    return;
+  end if;
+
+  -- Add the orgs of the locked groups. An org with an operator cap
+  -- (automation_settings.max_running_runs) is locked like a limited
+  -- automation (namespace 16002, same check-then-act); an org whose lock
+  -- another claimer holds is skipped this time.
+  v_n := cardinality(v_orgs);
+  select coalesce(array_agg(o.org_id), '{}'), bool_or(s.org_id is not null) into v_orgs, v_capped
+    from (select unnest(v_orgs) as org_id
+          union
+          select a.org_id from public.automations a
+           where a.id = any (array(select left(g, 36)::uuid from unnest(v_groups) g))) o
+    left join public.automation_settings s on s.org_id = o.org_id and s.max_running_runs is not null
+   where case when s.org_id is null then true
+              else pg_try_advisory_xact_lock(16002, hashtext(o.org_id::text)) end;
+  if cardinality(v_orgs) = 0 then
+    return;
+  end if;
+
+  -- One org, no limited runs, no cap: the plain claim by due time, which is
+  -- exactly fair (one org), at the cost of the claim before fairness.
+  -- (Statement 2a/2b may also find just one org with due runs among several
+  -- with pending ones: the same.)
+  if cardinality(v_groups) = 0 and v_n = 1 and cardinality(v_orgs) = 1 and not coalesce(v_capped, false) then
+    return query
+      with claimed as (
+        update public.automation_runs r
+           set status = 'running',
+               attempt = r.attempt + 1,
+               started_at = coalesce(r.started_at, now()),
+               lease_expires_at = now() + make_interval(secs => p_lease_seconds),
+               locked_by = p_worker,
+               claim_token = v_token
+         where r.id = any (array(
+                 select d.id from public.automation_runs d
+                  where d.status = 'pending' and d.flow_key is null and d.run_at <= now()
+                  order by d.run_at
+                  limit p_limit
+                    for update skip locked))
+        returning r.id, r.org_id, r.automation_id, r.attempt, r.trigger_type, r.trigger_payload, r.trigger_headers,
+                  r.version_id, r.created_at, r.started_at, r.lease_expires_at, r.run_at, r.restricted
+      )
+      select c.id, c.org_id, c.automation_id, a.name, c.attempt, c.trigger_type,
+             coalesce(p.payload, c.trigger_payload), c.trigger_headers,
+             coalesce(v.actions, '[]'::jsonb), c.created_at, c.started_at, c.lease_expires_at, v_token
+        from claimed c
+        join public.automations a on a.id = c.automation_id
+        left join public.automation_versions v on v.id = c.version_id
+        left join public.automation_run_payloads p on c.restricted and p.run_id = c.id
+       order by c.run_at, c.id;
+    return;
+  end if;
+
+  -- Statement 3: choose and lock. Candidates: the due plain runs of
+  -- statement 2 (or, under a backlog, each org's first 2 x p_limit: more
+  -- than one claim takes, so concurrent claimers, which skip each other's
+  -- locked rows, still fill their batches), and each locked group's first
+  -- due runs up to its free slots (max_concurrency minus its running runs);
+  -- then at most the free rate_limit slots per automation (limit minus runs
+  -- started in the last period_seconds) and the free max_running_runs slots
+  -- per org, in due order. A held-back run is never a candidate: it stays
+  -- pending with its attempt unchanged.
+  --
+  -- The order across orgs is round-robin: an org's k-th candidate goes in
+  -- turn k, and within a turn the org claimed least recently goes first.
+  -- "Claimed least recently" is read from the org's running run with the
+  -- latest lease (automation_runs_org_running_idx, one descent per org),
+  -- nothing running first; and the lease of an org's k-th run in a claim is
+  -- k-1 microseconds later than its first's, so an org that took 15 runs of
+  -- the last batch ranks after one that took 1 of it. Counting each org's
+  -- running runs instead cost a claim 1.5 ms with 5,000 runs running in 100
+  -- orgs (docs/performance.md). So an org's share of the claims does not
+  -- grow with what it has waiting: another org's first run goes before the
+  -- flooding org's next one, even in a claim of one. Within an org the order
+  -- is due time (run_at, then id).
+  with orgs as materialized (
+    select o.org_id,
+           (select x.lease_expires_at from public.automation_runs x
+             where x.status = 'running' and x.org_id = o.org_id
+             order by x.lease_expires_at desc limit 1) as last_lease,
+           case when v_capped then
+             (select s.max_running_runs - (select count(*) from public.automation_runs x
+                                            where x.status = 'running' and x.org_id = o.org_id)
+                from public.automation_settings s
+               where s.org_id = o.org_id and s.max_running_runs is not null)
+           end as free
+      from unnest(v_orgs) as o(org_id)
+  ), plain as (
+    select u.id, u.org_id, u.run_at
+      from unnest(v_ids, v_id_orgs, v_run_ats) as u(id, org_id, run_at)
+     where not v_backlog and u.org_id = any (v_orgs)
+    union all
+    select c.id, c.org_id, c.run_at
+      from unnest(v_orgs) as o(org_id)
+      cross join lateral (
+        select d.id, d.org_id, d.run_at from public.automation_runs d
+         where d.org_id = o.org_id and d.status = 'pending' and d.flow_key is null and d.run_at <= now()
+         order by d.run_at, d.id
+         limit p_limit * 2) c
+     where v_backlog
+  ), grp as (
+    select g.flow_key, a.id as automation_id, a.org_id, a.rate_limit,
+           case when a.max_concurrency is null then p_limit
+                else greatest(0, a.max_concurrency - (
+                  select count(*) from public.automation_runs x
+                   where x.status = 'running' and x.flow_key = g.flow_key))::integer
+           end as slots
+      from unnest(v_groups) as g(flow_key)
+      join public.automations a on a.id = left(g.flow_key, 36)::uuid
+     where a.org_id = any (v_orgs)
+  ), limited as (
+    select c.id, c.org_id, c.run_at, g.automation_id,
+           row_number() over (partition by g.automation_id order by c.run_at, c.id) as nth
+      from grp g
+      cross join lateral (
+        select d.id, d.org_id, d.run_at from public.automation_runs d
+         where d.flow_key = g.flow_key and d.status = 'pending' and d.run_at <= now()
+         order by d.run_at, d.id
+         limit least(p_limit, g.slots)) c
+     where g.slots > 0
+  ), rate as (
+    select a.id as automation_id,
+           case when a.rate_limit is null then p_limit
+                else greatest(0, (a.rate_limit ->> 'limit')::integer - (
+                  select count(*) from public.automation_runs x
+                   where x.automation_id = a.id and x.flow_key is not null
+                     and x.started_at > now() - make_interval(secs => (a.rate_limit ->> 'period_seconds')::integer)))::integer
+           end as slots
+      from public.automations a
+     where a.id = any (array(select distinct l.automation_id from limited l))
+  ), cand as (
+    select p.id, p.org_id, p.run_at from plain p
+    union all
+    select l.id, l.org_id, l.run_at from limited l
+      join rate on rate.automation_id = l.automation_id
+     where l.nth <= rate.slots
+  ), ranked as (
+    select c.id, c.run_at, o.last_lease, o.free,
+           row_number() over (partition by c.org_id order by c.run_at, c.id) as turn
+      from cand c
+      join orgs o on o.org_id = c.org_id
+  )
+  -- The first 4 x p_limit in that order are locked (SKIP LOCKED: rows
+  -- another claimer holds are passed over) and the first p_limit taken;
+  -- only those candidates are read from the table (status rechecked under
+  -- the lock), not every candidate.
+  select coalesce(array_agg(t.id), '{}'), coalesce(array_agg(t.turn), '{}') into v_ids, v_turns
+    from (select d.id, k.turn
+            from (select k.id, k.turn, k.last_lease, k.run_at from ranked k
+                   where k.free is null or k.turn <= k.free
+                   order by k.turn, k.last_lease nulls first, k.run_at, k.id
+                   limit p_limit * 4) k
+            join public.automation_runs d on d.id = k.id
+           where d.status = 'pending'
+           order by k.turn, k.last_lease nulls first, k.run_at, k.id
+           limit p_limit
+             for update of d skip locked) t;
+  if cardinality(v_ids) = 0 then
+    return;
+  end if;
+
+  -- Statement 4: the claim, as the plain one, with the turn in the lease.
   return query
     with claimed as (
       update public.automation_runs r
          set status = 'running',
              attempt = r.attempt + 1,
              started_at = coalesce(r.started_at, now()),
-             lease_expires_at = now() + make_interval(secs => p_lease_seconds),
+             lease_expires_at = now() + make_interval(secs => p_lease_seconds)
+                                + make_interval(secs => (v_turns[array_position(v_ids, r.id)] - 1) / 1e6),
              locked_by = p_worker,
              claim_token = v_token
-       where r.id = any (array(
-               select d.id from public.automation_runs d
-                where d.status = 'pending' and d.run_at <= now()
-                order by d.run_at
-                limit p_limit
-                  for update skip locked))
+       where r.id = any (v_ids)
       returning r.id, r.org_id, r.automation_id, r.attempt, r.trigger_type, r.trigger_payload, r.trigger_headers,
                 r.version_id, r.created_at, r.started_at, r.lease_expires_at, r.run_at, r.restricted
     )
@@ -369,8 +663,9 @@ begin
      order by c.run_at, c.id;
 end;
 $$;
+
 comment on function automations_engine.claim_runs(text, integer, integer) is
-  'Claims up to p_limit due pending runs (FOR UPDATE SKIP LOCKED): running, attempt+1, lease and a new claim token set; commits without waiting for the WAL flush. Returns them with their snapshot and the token.';
+  'Claims up to p_limit due pending runs (FOR UPDATE SKIP LOCKED), fair across orgs (round-robin, the org claimed least recently first; due order within an org) and within max_concurrency, rate_limit and the org''s max_running_runs: running, attempt+1, lease and a new claim token set; commits without waiting for the WAL flush. Returns them with their snapshot and the token.';
 
 -- -----------------------------------------------------------------------------
 -- run_count / last_run_at.

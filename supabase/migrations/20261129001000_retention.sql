@@ -23,7 +23,8 @@ create table public.automation_settings (
   max_automations integer constraint automation_settings_max_automations_positive check (max_automations > 0),
   chain_run_budget integer constraint automation_settings_chain_run_budget_positive check (chain_run_budget > 0),
   max_chain_depth integer constraint automation_settings_max_chain_depth_range check (max_chain_depth >= 0),
-  -- Reserved for a per-org cap on running runs; not enforced yet.
+  -- Operator cap (issue 16): at most this many runs of the org running at
+  -- once, so no org can take every worker slot; applied by claim_runs().
   max_running_runs integer constraint automation_settings_max_running_runs_positive check (max_running_runs > 0),
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now()
@@ -36,9 +37,10 @@ comment on column public.automation_settings.max_automations is 'Most automation
 comment on column public.automation_settings.chain_run_budget is
   'Most runs in one chain, its root included: runs set off by a run''s writes or its signed calls back into our functions. NULL: 100.';
 comment on column public.automation_settings.max_chain_depth is 'Most runs between a chain''s root and its deepest run. NULL: 10.';
-comment on column public.automation_settings.max_running_runs is 'Most runs of the org running at once (NULL: no limit). Reserved; not enforced yet.';
 comment on column public.automation_settings.run_retention_days is
   'Completed runs (and their steps) are deleted this many days after they completed (1..3650).';
+comment on column public.automation_settings.max_running_runs is
+  'Operator setting: at most this many runs of the org running at once (null = no cap). The claim holds the rest pending; set by the service, members can read it.';
 comment on column public.automation_settings.failed_run_retention_days is
   'Failed runs (and their steps) are deleted this many days after they failed (1..3650). Kept longer by default.';
 

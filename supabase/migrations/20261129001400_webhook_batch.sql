@@ -72,6 +72,7 @@ begin
   target as (
     select i.ord, i.automation_id, i.idempotency_key, i.payload, i.headers,
            a.org_id, a.current_version_id, a.max_attempts,
+           automations_engine.flow_key(a.id, a.max_concurrency, a.concurrency_key, a.rate_limit, 'webhook', i.payload) as flow_key,
            row_number() over (partition by i.automation_id, i.idempotency_key order by i.ord) as copy
       from item i
       join public.automations a
@@ -81,9 +82,9 @@ begin
   ),
   ins as (
     insert into public.automation_runs
-      (org_id, automation_id, trigger_type, trigger_payload, trigger_headers, idempotency_key, version_id, max_attempts, run_at)
+      (org_id, automation_id, trigger_type, trigger_payload, trigger_headers, idempotency_key, version_id, max_attempts, run_at, flow_key)
     select t.org_id, t.automation_id, 'webhook', coalesce(t.payload, '{}'::jsonb), t.headers, t.idempotency_key,
-           t.current_version_id, t.max_attempts, now()
+           t.current_version_id, t.max_attempts, now(), t.flow_key
       from target t
      where t.copy = 1
      order by t.ord
@@ -109,14 +110,17 @@ begin
       using errcode = '22023';
   end if;
 
-  -- The same wake-up rule as enqueue(): notify only when no other due run
-  -- was waiting, so bursts do not serialise on NOTIFY's commit lock.
+  -- The same wake-up rule as enqueue(): notify only when another due run
+  -- the claim would take was waiting (not held back by a limit), so bursts
+  -- do not serialise on NOTIFY's commit lock.
   v_new := array_remove(v_created, null);
   if cardinality(v_new) > 0
      and not exists (
-       select 1 from public.automation_runs r
-        where r.status = 'pending' and r.run_at <= now() and r.id <> all (v_new)
-        limit 1) then
+       select 1
+         from (select r.org_id from public.automation_runs r
+                where r.status = 'pending' and r.flow_key is null and r.run_at <= now() and r.id <> all (v_new)
+                order by r.run_at limit 1) f
+        where not automations_engine.org_at_cap(f.org_id)) then
     perform pg_notify('automation_runs', v_new[1]::text);
   end if;
 

@@ -32,13 +32,17 @@ declare
   v_id bigint;
 begin
   -- Called every second by pg_cron (job automations-kick). Cheap when idle:
-  -- two index probes (automation_runs_due_idx, automation_runs_lease_idx)
-  -- and nothing written. Returns the pg_net request id of the call it made,
-  -- or null when it made none.
+  -- a few index probes (automation_runs_due_idx, _org_due_idx, _flow_due_idx,
+  -- _lease_idx) and nothing written. Returns the pg_net request id of the
+  -- call it made, or null when it made none.
   --
-  -- 1. Work for a worker: a due pending run, or a running one whose lease
-  --    expired (the worker hands it back and runs it again).
-  if not exists (select 1 from public.automation_runs where status = 'pending' and run_at <= now())
+  -- 1. Work for a worker: a due pending run the claim would take, or a
+  --    running one whose lease expired (the worker hands it back and runs it
+  --    again). Runs held back by max_concurrency, rate_limit or the org's
+  --    max_running_runs are not work (has_claimable_runs, flow control
+  --    migration): a held-back backlog would otherwise have the worker called
+  --    every second for claims that come back empty.
+  if not automations_engine.has_claimable_runs()
      and not exists (select 1 from public.automation_runs where status = 'running' and lease_expires_at < now()) then
     return null;
   end if;
@@ -84,7 +88,7 @@ begin
 end;
 $$;
 comment on function automations_engine.kick_worker(interval) is
-  'Calls automations-worker through pg_net when runs are due (or leases expired), at most one call in flight and one per p_min_interval (one per 15 s after a failed call). pg_cron runs it every second (automations-kick). Returns the request id or null.';
+  'Calls automations-worker through pg_net when runs are due and not held back by a limit (or leases expired), at most one call in flight and one per p_min_interval (one per 15 s after a failed call). pg_cron runs it every second (automations-kick). Returns the request id or null.';
 
 create or replace function automations_engine.uninstall_cron(p_jobs text[] default null)
 returns text

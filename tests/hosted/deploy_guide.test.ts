@@ -266,6 +266,43 @@ describe.skipIf(skip !== null)("docs/deploy.md on pg_cron 1.6 + pg_net + Vault, 
     }
   });
 
+  it("kick_worker makes no call for a backlog held back by rate_limit, and one once a run may start", async () => {
+    const kick = async () => (await db.query<{ id: string | null }>("select automations_engine.kick_worker()::text as id"))[0]!.id;
+    const quiet = () => db.query("update automations_engine.worker_kick set last_kick_at = now() - interval '2 minutes'");
+    await until("an idle queue", async () => {
+      const [r] = await db.query<{ n: number }>("select count(*)::int as n from public.automation_runs where status in ('pending', 'running')");
+      return r!.n === 0;
+    });
+    await db.query(`update public.automations set rate_limit = '{"limit": 1, "period_seconds": 3600}' where id = $1`, [ids.automation]);
+    try {
+      // Three runs due; one start inside the window, recorded in the database: the other two are held back.
+      await db.query("select public.run_automation($1) from generate_series(1, 3)", [ids.automation]);
+      await db.query(
+        `update public.automation_runs set status = 'completed', started_at = now(), completed_at = now()
+          where id = (select id from public.automation_runs where automation_id = $1 and status = 'pending' order by created_at limit 1)`,
+        [ids.automation]);
+      await quiet();
+      const [before] = await db.query<{ kicks: number }>("select kicks::int from automations_engine.worker_kick");
+      expect(await kick()).toBeNull();
+      const [after] = await db.query<{ kicks: number }>("select kicks::int from automations_engine.worker_kick");
+      expect(after!.kicks).toBe(before!.kicks);
+      // A second start allowed: work again, one call, which runs exactly one.
+      await db.query(`update public.automations set rate_limit = '{"limit": 2, "period_seconds": 3600}' where id = $1`, [ids.automation]);
+      const id = await kick();
+      expect(id).not.toBeNull();
+      const answer = await until("the worker's answer", async () => {
+        const [r] = await db.query<{ content: string | null }>("select content from net._http_response where id = $1", [id]);
+        return r?.content;
+      });
+      expect(JSON.parse(answer)).toMatchObject({ processed: 1, completed: 1 });
+      await quiet();
+      expect(await kick()).toBeNull(); // the last one is held back again
+    } finally {
+      await db.query("update public.automations set rate_limit = null where id = $1", [ids.automation]);
+      await db.query("delete from public.automation_runs where automation_id = $1 and status = 'pending'", [ids.automation]);
+    }
+  });
+
   it("§10 uninstall removes the jobs, the trigger, the tables and the secrets", async () => {
     await runSection("10.");
     expect(await jobs()).toEqual([]);

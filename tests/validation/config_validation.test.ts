@@ -11,6 +11,7 @@ import { asUser } from "../../shared/db/as_user.ts";
 import type { Db } from "../../shared/db/types.ts";
 import { ConditionSchema, OPERATORS } from "../../shared/engine/expressions/conditions.ts";
 import { findTemplateErrors } from "../../shared/engine/expressions/templates.ts";
+import { flowControlProblems, type FlowControl } from "../../shared/engine/flow_control.ts";
 import { validateTriggerConfig, type TriggerType } from "../../shared/triggers/config.ts";
 import { createAutomation } from "../helpers/automations.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
@@ -220,6 +221,74 @@ describe("property: the database never accepts a schedule config that TypeScript
       { numRuns: 200 },
     );
     expect(accepted).toBeGreaterThan(0); // the generator does reach valid configs
+  });
+});
+
+describe("flow control columns: TypeScript and the database agree", () => {
+  // [columns, expected: "valid" or the words both must give]
+  const cases: Array<[FlowControl, string]> = [
+    [{ max_concurrency: 1 }, "valid"],
+    [{ max_concurrency: 10000, concurrency_key: "{{trigger.payload.customer_id}}" }, "valid"],
+    [{ concurrency_key: "{{ trigger.payload.a.b-c.$d }}/{{trigger.type}}" }, "valid"],
+    [{ concurrency_key: "tenant-{{trigger.payload.tenant}}" }, "valid"],
+    [{ rate_limit: { limit: 100, period_seconds: 60 } }, "valid"],
+    [{ rate_limit: { limit: 1, period_seconds: 86400 }, max_concurrency: 5 }, "valid"],
+    [{ max_concurrency: 0 }, "max_concurrency must be between 1 and 10000 (or null for no limit), got 0"],
+    [{ max_concurrency: -3 }, "max_concurrency must be between 1 and 10000 (or null for no limit), got -3"],
+    [{ max_concurrency: 10001 }, "max_concurrency must be between 1 and 10000"],
+    [{ concurrency_key: "customer" }, "concurrency_key must contain a placeholder such as {{trigger.payload.customer_id}}"],
+    [{ concurrency_key: "" }, "concurrency_key must contain a placeholder"],
+    [{ concurrency_key: "{{steps.0.output.id}}" }, "concurrency_key must contain a placeholder"],
+    [{ concurrency_key: "{{trigger.payload.a}}{{steps.0.output.id}}" }, "concurrency_key may only use {{trigger.payload.<path>}} and {{trigger.type}} placeholders"],
+    [{ concurrency_key: "{{trigger.payload.a}}-{{trigger.payload.b" }, "concurrency_key may only use"],
+    [{ concurrency_key: "{{trigger.payload.a}} }}" }, "concurrency_key may only use"],
+    [{ concurrency_key: "{{trigger.payload[0]}}{{trigger.type}}" }, "concurrency_key may only use"],
+    [{ concurrency_key: "{{trigger.payload.x}}" + "a".repeat(500) }, "concurrency_key must be at most 500 characters, got 521"],
+    [{ rate_limit: { limit: 0, period_seconds: 60 } }, "rate_limit.limit must be a whole number between 1 and 1000000"],
+    [{ rate_limit: { limit: 10 } }, "rate_limit.period_seconds must be a whole number between 1 and 86400"],
+    [{ rate_limit: { period_seconds: 60 } }, "rate_limit.limit must be a whole number"],
+    [{ rate_limit: { limit: 2.5, period_seconds: 60 } }, "rate_limit.limit must be a whole number"],
+    [{ rate_limit: { limit: "10", period_seconds: 60 } }, "rate_limit.limit must be a whole number"],
+    [{ rate_limit: { limit: 10, period_seconds: -1 } }, "rate_limit.period_seconds must be a whole number"],
+    [{ rate_limit: { limit: 10, period_seconds: 60, burst: 5 } }, 'rate_limit must be an object {"limit": n, "period_seconds": s} with no other keys'],
+    [{ rate_limit: [10, 60] }, "rate_limit must be an object"],
+    [{ rate_limit: 10 }, "rate_limit must be an object"],
+  ];
+  const save = (f: FlowControl) =>
+    attempt((db) =>
+      db.query(
+        "insert into public.automations (org_id, name, trigger_type, max_concurrency, concurrency_key, rate_limit) values ($1, 'f', 'manual', $2, $3, $4::jsonb)",
+        [org, f.max_concurrency ?? null, f.concurrency_key ?? null, json(f.rate_limit)],
+      ),
+    );
+
+  it.each(cases.map(([f, e]) => [JSON.stringify(f).slice(0, 90), f, e] as const))("%s", async (_name, f, e) => {
+    const ts = flowControlProblems(f);
+    const sql = await save(f);
+    if (e === "valid") {
+      expect(ts).toEqual([]);
+      expect(sql).toEqual({ ok: true });
+    } else {
+      expect(ts.join("; ")).toContain(e);
+      expectRefused(sql, e);
+    }
+  });
+
+  it("an update to a bad value is refused as a member, and a member sets valid ones in their org", async () => {
+    const id = await createAutomation(t.db, org, { name: "flow" });
+    const bad = await attempt((db) =>
+      asUser(db, member.claims, (tx) => tx.query("update public.automations set max_concurrency = 0 where id = $1", [id])),
+    );
+    expectRefused(bad, "max_concurrency must be between 1 and 10000");
+    await asUser(t.db, member.claims, (tx) =>
+      tx.query(
+        `update public.automations set max_concurrency = 2, concurrency_key = '{{trigger.payload.c}}',
+                rate_limit = '{"limit": 5, "period_seconds": 10}' where id = $1`,
+        [id],
+      ),
+    );
+    const [row] = await t.db.query("select max_concurrency, concurrency_key, rate_limit from automations where id = $1", [id]);
+    expect(row).toEqual({ max_concurrency: 2, concurrency_key: "{{trigger.payload.c}}", rate_limit: { limit: 5, period_seconds: 10 } });
   });
 });
 
