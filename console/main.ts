@@ -87,6 +87,8 @@ function start(cfg: ConsoleConfig): void {
     render();
   });
   window.addEventListener("popstate", () => render());
+  // A token pasted into the address bar of an open console arrives without a reload.
+  window.addEventListener("hashchange", () => takeTokenFromUrl() && render());
   render();
 }
 

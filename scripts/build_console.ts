@@ -4,7 +4,7 @@
 // bundler `npm start` already uses; no frontend toolchain. Run by prestart
 // (scripts/build_runtime.ts) and by `npm run console`.
 //   npx tsx scripts/build_console.ts
-import { copyFileSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -32,13 +32,22 @@ export async function buildConsole(outdir = "dist/console"): Promise<string> {
     sourcemap: "linked",
     legalComments: "linked",
     logLevel: "warning",
-    metafile: true,
+    write: false,
   });
-  copyFileSync(join(ROOT, "console/index.html"), join(out, "index.html"));
-  // Files of an earlier build with other names (old chunk hashes) go.
-  const written = new Set(Object.keys(result.metafile.outputs).map((f) => resolve(ROOT, f)));
+  // Each file is written beside its place and renamed into it: a runtime
+  // serving the console meanwhile (another test file, a second `npm start`)
+  // reads the old file or the new one, never half of one.
+  const put = (path: string, data: Uint8Array | string) => {
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  };
+  for (const f of result.outputFiles) put(f.path, f.contents);
+  put(join(out, "index.html"), readFileSync(join(ROOT, "console/index.html")));
+  // Files of an earlier build with other names (old chunk hashes) go; others' temporary files stay.
+  const written = new Set(result.outputFiles.map((f) => f.path));
   for (const f of readdirSync(assets)) {
-    if (!written.has(join(assets, f))) rmSync(join(assets, f), { force: true });
+    if (!written.has(join(assets, f)) && !f.endsWith(".tmp")) rmSync(join(assets, f), { force: true });
   }
   return out;
 }

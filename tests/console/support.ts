@@ -52,6 +52,8 @@ export async function launchBrowser(): Promise<Browser> {
 /** Every console error and uncaught exception of a page, to assert none happened. */
 export function watchErrors(page: Page): string[] {
   const errors: string[] = [];
+  // Well inside the test's own timeout, so a missing element fails with its locator.
+  page.setDefaultTimeout(15_000);
   page.on("console", (m) => {
     if (m.type() === "error") errors.push(`console.error: ${m.text()} (${m.location().url})`);
   });
