@@ -12,7 +12,8 @@ export interface ConsoleConfig {
 const KEY = "automations-console.access_token";
 
 export async function loadConfig(): Promise<ConsoleConfig> {
-  const res = await fetch("/config.json", { cache: "no-store" });
+  // index.html preloads it (in parallel with this script): same URL and mode, so this takes that response.
+  const res = await fetch("/config.json");
   if (!res.ok) throw new Error(`/config.json answered ${res.status}: the page cannot tell which project to use`);
   return (await res.json()) as ConsoleConfig;
 }

@@ -90,6 +90,7 @@ export function renderAutomation(ctx: ViewContext, id: string): void {
       if (!ctx.alive()) return;
       draw(a);
       ctx.root.querySelector("h1")?.focus();
+      performance.mark("console:automation"); // time to content (bench/console.ts)
     },
     (e) => showError(ctx, "Automation", e),
   );

@@ -91,6 +91,7 @@ export function renderRun(ctx: ViewContext, id: string): void {
       first = false;
       replace(ctx.root, head, actions, msg, body);
       ctx.root.querySelector("h1")?.focus();
+      performance.mark("console:run"); // time to content (bench/console.ts)
     }
   };
 
