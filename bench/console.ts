@@ -116,9 +116,9 @@ export async function consolePart(env: BenchEnv, scale: number): Promise<PartRes
         ...performance.getEntriesByType("mark").map((e) => [`mark ${e.name}`, e.startTime, e.startTime]),
       ].map(([n, a, b]) => `${String(n).padEnd(60)} ${Number(a).toFixed(1).padStart(8)} → ${Number(b).toFixed(1).padStart(8)} ms`),
     );
-    const scriptStart = await timeToContent(page, `${rt.url}/runs/${s.bigRun}`, ["console:start"]);
     const steps = await page.locator("ol.steps > li").count();
     if (steps !== 50) throw new Error(`the run page shows ${steps} steps, expected 50`);
+    const scriptStart = await timeToContent(page, `${rt.url}/runs/${s.bigRun}`, ["console:start"]);
     const automation = await timeToContent(page, `${rt.url}/automations/${s.automation}`, ["console:automation", "console:runs"]);
     const list = await timeToContent(page, `${rt.url}/`, ["console:automations"]);
 
