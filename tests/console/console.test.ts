@@ -9,7 +9,7 @@ import { createAutomation, runRow } from "../helpers/automations.ts";
 import { userJwt } from "../helpers/app_deps.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { createOrg, createUser, type TestUser } from "../helpers/fixtures.ts";
-import { horizontalOverflow, launchBrowser, startConsoleRuntime, startHookServer, watchErrors, type Browser } from "./support.ts";
+import { horizontalOverflow, launchBrowser, startConsoleRuntime, startHookServer, unlabelledControls, watchErrors, type Browser } from "./support.ts";
 
 let t: TestDatabase;
 let rt: Runtime;
@@ -94,8 +94,9 @@ describe("the run console in chromium", () => {
     expect(await failedStep.locator("h3").textContent()).toMatch(/^1\. notify \(webhook\) failed$/);
     expect(await failedStep.locator(".step-error").textContent()).toMatch(/^Error: .*500/);
     expect(await page.locator(".tl-row").count()).toBe(1);
-    // Retry resumes from the failed step; the CRM answers 200 now.
-    await page.getByRole("button", { name: "Retry" }).click();
+    // Retry resumes from the failed step; the CRM answers 200 now. Pressed from the keyboard.
+    await page.getByRole("button", { name: "Retry" }).focus();
+    await page.keyboard.press("Enter");
     await page.getByRole("heading", { name: /^Run .* completed$/, level: 1 }).waitFor({ timeout: 20_000 });
     expect(await page.locator("ol.steps > li h3").allTextContents()).toEqual([
       "1. notify (webhook) completed",
@@ -135,6 +136,7 @@ describe("the run console in chromium", () => {
     expect(await steps.nth(0).textContent()).toContain('"Grace Hopper"');
     expect(await steps.nth(1).textContent()).toContain("steps.notify.output.body.id");
     expect(hooks.calls.length).toBe(callsBefore);
+    expect(await unlabelledControls(page)).toEqual([]);
     expect(await t.db.query("select id from public.automation_runs")).toEqual(runsBefore);
     expect(errors).toEqual([]);
     await page.close();
@@ -158,6 +160,7 @@ describe("the run console in chromium", () => {
     expect(await page.getByRole("alert").first().textContent()).toMatch(/session has expired or was rejected/);
     expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
     expect(await page.getByLabel("Access token (a user's JWT)").count()).toBe(1);
+    expect(await unlabelledControls(page)).toEqual([]);
     expect(errors.filter((e) => !isExpectedStatus(e, 401))).toEqual([]);
     await page.close();
   });

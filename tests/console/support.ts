@@ -108,3 +108,17 @@ export async function startConsoleRuntime(databaseUrl: string, opts: { demo?: bo
 export async function horizontalOverflow(page: Page): Promise<number> {
   return page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
 }
+
+/** Form controls without a label and buttons or links without a name: what a screen reader could not announce. */
+export async function unlabelledControls(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const bad: string[] = [];
+    for (const el of document.querySelectorAll<HTMLInputElement>("input, textarea, select")) {
+      if ((el.labels?.length ?? 0) === 0 && !el.getAttribute("aria-label")) bad.push(el.outerHTML.slice(0, 120));
+    }
+    for (const el of document.querySelectorAll<HTMLElement>("button, a[href]")) {
+      if (!(el.textContent ?? "").trim() && !el.getAttribute("aria-label")) bad.push(el.outerHTML.slice(0, 120));
+    }
+    return bad;
+  });
+}
