@@ -1,13 +1,13 @@
 // How the console is served: by the local runtime (deep links, content types,
 // CSP, the Host guard, the demo sign-in's rules) and by `npm run console` for
 // a hosted project, here with the local runtime standing in for the project.
-import { request } from "node:http";
+import { createServer, request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startConsoleServer } from "../../local/console_server.ts";
 import { DEMO } from "../../local/demo.ts";
 import type { Runtime } from "../../local/runtime.ts";
 import { freePort } from "../../scripts/pg_cluster.ts";
-import { userJwt } from "../helpers/app_deps.ts";
+import { signJwt, userJwt } from "../helpers/app_deps.ts";
 import { createAutomation } from "../helpers/automations.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { createOrg, createUser } from "../helpers/fixtures.ts";
@@ -17,11 +17,13 @@ let t: TestDatabase;
 let rt: Runtime;
 let browser: Browser;
 let token: string;
+let user: Awaited<ReturnType<typeof createUser>>;
 
 beforeAll(async () => {
   t = await createTestDatabase();
   const org = await createOrg(t.db, "Hosted Org");
-  token = await userJwt((await createUser(t.db, org, "member")).claims);
+  user = await createUser(t.db, org, "member");
+  token = await userJwt(user.claims);
   await createAutomation(t.db, org, { name: "Hosted automation", trigger_type: "manual" });
   rt = await startConsoleRuntime(t.url, { demo: true }); // DATABASE_URL + --demo: the demo sign-in exists
   browser = await launchBrowser();
@@ -121,6 +123,60 @@ describe("npm run console (the local runtime stands in for the hosted project)",
       await tab.close();
     } finally {
       await c.close();
+    }
+  });
+
+  it("signs in with email and password through supabase-js (Supabase Auth's token endpoint on loopback)", async () => {
+    // The project: /auth/v1/token as GoTrue answers it (password grant), and
+    // /functions/v1/* passed to the local runtime. No GoTrue runs here; this
+    // stands in for it with its documented request and answer.
+    const seen: string[] = [];
+    const project = createServer((req, res) => {
+      const cors = { "access-control-allow-origin": "*", "access-control-allow-headers": "*", "access-control-allow-methods": "GET, POST, OPTIONS" };
+      if (req.method === "OPTIONS") return res.writeHead(204, cors).end();
+      let body = "";
+      req.on("data", (d) => (body += d));
+      req.on("end", async () => {
+        if (req.url?.startsWith("/auth/v1/token")) {
+          seen.push(`${req.url} apikey=${req.headers.apikey}`);
+          const { email, password } = JSON.parse(body) as { email: string; password: string };
+          if (email !== user.claims.email || password !== "correct horse") {
+            return res.writeHead(400, { ...cors, "content-type": "application/json" }).end(JSON.stringify({ code: 400, error_code: "invalid_credentials", msg: "Invalid login credentials" }));
+          }
+          const access = await signJwt(user.claims);
+          return res.writeHead(200, { ...cors, "content-type": "application/json" }).end(
+            JSON.stringify({
+              access_token: access, token_type: "bearer", expires_in: 3600, expires_at: Math.floor(Date.now() / 1000) + 3600, refresh_token: "r1",
+              user: { id: user.authId, aud: "authenticated", role: "authenticated", email, app_metadata: {}, user_metadata: {}, created_at: new Date().toISOString() },
+            }),
+          );
+        }
+        const r = await fetch(`${rt.url}${req.url}`, { method: req.method, headers: { authorization: String(req.headers.authorization ?? "") } });
+        res.writeHead(r.status, { ...cors, "content-type": "application/json" }).end(await r.text());
+      });
+    });
+    const port = await freePort();
+    await new Promise<void>((r) => project.listen(port, "127.0.0.1", r));
+    const c = await startConsoleServer({ url: `http://127.0.0.1:${port}`, anonKey: "the-anon-key", port: await freePort(), root: ROOT, build: false });
+    try {
+      const tab = await browser.context.newPage();
+      const errors = watchErrors(tab);
+      await tab.goto(`${c.url}/automations/${crypto.randomUUID()}`);
+      await tab.getByLabel("Email").fill(user.claims.email);
+      await tab.getByLabel("Password").fill("wrong");
+      await tab.getByRole("button", { name: "Sign in", exact: true }).click();
+      await tab.getByText("Could not sign in: Invalid login credentials").waitFor();
+      await tab.getByLabel("Password").fill("correct horse");
+      await tab.getByLabel("Password").press("Enter");
+      await tab.getByRole("heading", { name: "Automation not found", level: 1 }).waitFor();
+      await tab.getByRole("link", { name: "Back to the automations" }).click();
+      await tab.getByRole("link", { name: "Hosted automation" }).waitFor();
+      expect(seen).toEqual(["/auth/v1/token?grant_type=password apikey=the-anon-key", "/auth/v1/token?grant_type=password apikey=the-anon-key"]);
+      expect(errors.filter((e) => !/status of (400|404) /.test(e))).toEqual([]);
+      await tab.close();
+    } finally {
+      await c.close();
+      await new Promise<void>((r) => { project.close(() => r()); project.closeAllConnections(); });
     }
   });
 
