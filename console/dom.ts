@@ -59,7 +59,7 @@ export function formatDuration(ms: number | null): string {
 
 /** A status word as a badge; the word itself carries the meaning (not only the colour). */
 export function badge(status: string): HTMLElement {
-  return h("span", { class: `badge badge-${status.replace(/[^a-z_]/g, "")}` }, status);
+  return h("span", { class: `badge badge-${status.trim().replace(/\s+/g, "_").replace(/[^a-z_]/g, "")}` }, status);
 }
 
 /** An internal link the router handles without reloading the page. */

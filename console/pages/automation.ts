@@ -72,7 +72,7 @@ export function renderAutomation(ctx: ViewContext, id: string): void {
       h("h1", { tabindex: "-1" }, a.name, " ", status),
       a.description ? h("p", {}, a.description) : null,
       h("p", {}, statusToggle(ctx, a, status)),
-      h("p", { class: "muted" }, `${a.run_count} runs; last run `, timeEl(a.last_run_at)),
+      h("p", { class: "muted" }, `${a.run_count} run${a.run_count === 1 ? "" : "s"}; last run `, timeEl(a.last_run_at)),
       h("section", { "aria-labelledby": "trigger-h" }, h("h2", { id: "trigger-h" }, `Trigger: ${a.trigger_type}`), jsonView(a.trigger_config, "Trigger config")),
       webhook,
       h(

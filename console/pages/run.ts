@@ -73,7 +73,8 @@ export function renderRun(ctx: ViewContext, id: string): void {
         h("dt", {}, "Started"), h("dd", {}, timeEl(run.started_at)),
         h("dt", {}, "Finished"), h("dd", {}, timeEl(run.completed_at)),
         h("dt", {}, "Duration"), h("dd", {}, formatDuration(durationMs(run.started_at, run.completed_at))),
-        h("dt", {}, "Attempt"), h("dd", {}, `${run.attempt} of ${run.max_attempts} (${run.failed_attempts} failed)`),
+        h("dt", {}, "Attempt"), h("dd", {}, String(run.attempt)),
+        h("dt", {}, "Failed attempts"), h("dd", {}, `${run.failed_attempts} of ${run.max_attempts} allowed`),
       ),
       run.error_message ? h("p", { class: "run-error", role: "note" }, h("strong", {}, "Error: "), run.error_message) : null,
     );

@@ -12,7 +12,9 @@ export function timeline(run: RunDetail, now = Date.now()): HTMLElement {
   const starts = steps.map((s) => (s.started_at ? Date.parse(s.started_at) : null));
   const ends = steps.map((s, i) => (s.completed_at ? Date.parse(s.completed_at) : starts[i] !== null ? now : null));
   const known = [...starts, ...ends].filter((x): x is number => x !== null);
-  const t0 = Math.min(...known, run.started_at ? Date.parse(run.started_at) : Infinity);
+  if (known.length === 0) return h("p", { class: "muted" }, "No step has started yet.");
+  // From the first step's start: after a retry the run's started_at is the first attempt's.
+  const t0 = Math.min(...known);
   const t1 = Math.max(...known, t0 + 1);
   const span = t1 - t0;
   return h(
