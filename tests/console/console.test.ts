@@ -142,6 +142,26 @@ describe("the run console in chromium", () => {
     await page.close();
   });
 
+  it("cancels a run that waits in a delay step: Cancel shows while it is pending, then the run is cancelled", async () => {
+    const { page, errors } = await tab();
+    const waiting = await createAutomation(t.db, alice.orgId, { name: "Wait an hour", actions: [{ type: "delay", name: "wait", config: { seconds: 3600 } }] });
+    const res = await fetch(`${rt.url}/functions/v1/automations-run`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${await userJwt(alice.claims)}`, "content-type": "application/json" },
+      body: JSON.stringify({ automation_id: waiting, payload: {} }),
+    });
+    const { run_id } = (await res.json()) as { run_id: string };
+    await page.goto(`${rt.url}/runs/${run_id}#access_token=${await userJwt(alice.claims)}`);
+    await page.getByRole("heading", { name: /^Run .* pending$/, level: 1 }).waitFor();
+    await page.getByRole("button", { name: "Cancel" }).click();
+    await page.getByRole("heading", { name: /^Run .* cancelled$/, level: 1 }).waitFor();
+    expect(await page.locator(".run-error").textContent()).toMatch(/^Error: cancelled by /);
+    expect(await page.getByRole("button", { name: /Cancel|Retry/ }).count()).toBe(1); // a cancelled run is failed: Retry
+    expect((await runRow(t.db, run_id)).status).toBe("failed");
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it("another org's user opening the run URL sees not found, and nothing of the run", async () => {
     const { page, errors } = await tab();
     const b = await createUser(t.db, (await createOrg(t.db, "Org C")), "admin");
