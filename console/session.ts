@@ -12,7 +12,9 @@ export interface ConsoleConfig {
 const KEY = "automations-console.access_token";
 
 export async function loadConfig(): Promise<ConsoleConfig> {
-  // index.html preloads it (in parallel with this script): same URL and mode, so this takes that response.
+  // The server puts /config.json's content into the page; fetched only when a page came without it.
+  const meta = document.querySelector<HTMLMetaElement>('meta[name="automations-console-config"]');
+  if (meta?.content) return JSON.parse(meta.content) as ConsoleConfig;
   const res = await fetch("/config.json");
   if (!res.ok) throw new Error(`/config.json answered ${res.status}: the page cannot tell which project to use`);
   return (await res.json()) as ConsoleConfig;

@@ -54,7 +54,10 @@ describe("the local runtime serves the console", () => {
       expect(res.status, path).toBe(200);
       expect(res.headers.get("content-type")).toBe("text/html; charset=utf-8");
       expect(res.headers.get("content-security-policy")).toMatch(/script-src 'self'; style-src 'self'.*frame-ancestors 'none'/);
-      expect(await res.text()).toContain('<script type="module" src="/assets/main.js">');
+      const html = await res.text();
+      expect(html).toContain('<script type="module" src="/assets/main.js">');
+      // config.json's content, in the page so the script need not wait for it.
+      expect(html).toContain(`<meta name="automations-console-config" content="{&quot;url&quot;:null,&quot;anonKey&quot;:&quot;${rt.keys.anonKey}&quot;,&quot;signIn&quot;:&quot;demo&quot;}">`);
     }
     const js = await fetch(`${rt.url}/assets/main.js`);
     expect(js.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
