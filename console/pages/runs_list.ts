@@ -1,5 +1,6 @@
 // An automation's runs, newest first: the first page refreshes every few
-// seconds while the view is open; "Show older runs" follows the keyset cursor.
+// seconds while the view is open; "Show older runs" follows the keyset cursor;
+// a status filter narrows both.
 import { badge, durationMs, formatDuration, h, link, replace, shortId, timeEl } from "../dom.ts";
 import type { RunSummary } from "../types.ts";
 import type { ViewContext } from "../view.ts";
@@ -36,7 +37,13 @@ export function runsList(ctx: ViewContext, automationId: string, onRuns?: (first
   );
   let cursor: string | null = null;
   let shown = "";
-  const q = (after: string | null) => `/runs?automation_id=${automationId}&limit=${PAGE}${after ? `&after=${encodeURIComponent(after)}` : ""}`;
+  const filter = h(
+    "select",
+    { id: "runs-status" },
+    ["", "failed", "completed", "running", "pending"].map((v) => h("option", { value: v }, v === "" ? "all" : v)),
+  );
+  const q = (after: string | null) =>
+    `/runs?automation_id=${automationId}&limit=${PAGE}${filter.value ? `&status=${filter.value}` : ""}${after ? `&after=${encodeURIComponent(after)}` : ""}`;
 
   more.addEventListener("click", async () => {
     if (!cursor) return;
@@ -51,9 +58,11 @@ export function runsList(ctx: ViewContext, automationId: string, onRuns?: (first
     }
   });
 
-  ctx.poll(POLL_MS, async () => {
+  const refresh = async () => {
+    const wanted = filter.value;
     const page = await ctx.api.get<{ runs: RunSummary[]; next: string | null }>(q(null));
     if (!ctx.alive()) return false;
+    if (wanted !== filter.value) return true; // the filter changed meanwhile: its own refresh draws
     const now = JSON.stringify(page.runs);
     if (now !== shown) {
       shown = now;
@@ -67,8 +76,22 @@ export function runsList(ctx: ViewContext, automationId: string, onRuns?: (first
     if (table.hidden && page.runs.length > 0) performance.mark("console:runs"); // time to content (bench/console.ts)
     table.hidden = page.runs.length === 0;
     empty.hidden = page.runs.length > 0;
-    empty.textContent = "No runs yet.";
+    empty.textContent = filter.value ? `No ${filter.value} runs.` : "No runs yet.";
     return true;
+  };
+  filter.addEventListener("change", () => {
+    replace(older);
+    shown = "";
+    void refresh().catch(() => {});
   });
-  return h("section", { "aria-labelledby": "runs-h" }, h("h2", { id: "runs-h" }, "Runs"), empty, h("div", { class: "scroll" }, table), more);
+  ctx.poll(POLL_MS, refresh);
+  return h(
+    "section",
+    { "aria-labelledby": "runs-h" },
+    h("h2", { id: "runs-h" }, "Runs"),
+    h("p", { class: "inline-field" }, h("label", { for: "runs-status" }, "Status"), " ", filter),
+    empty,
+    h("div", { class: "scroll" }, table),
+    more,
+  );
 }

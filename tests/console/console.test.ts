@@ -88,6 +88,10 @@ describe("the run console in chromium", () => {
       "confirm (webhook, position 1)",
     ]);
     await expect.poll(() => page.locator("pre.command").textContent()).toContain(`sign-webhook ${automationId}`);
+    // The runs list, filtered by status.
+    await page.getByLabel("Status").selectOption("completed");
+    await page.getByText("No completed runs.").waitFor();
+    await page.getByLabel("Status").selectOption("failed");
     await page.getByRole("link", { name: failedRunId.slice(0, 8) }).click();
     await page.getByRole("heading", { name: /^Run .* failed$/, level: 1 }).waitFor();
     const failedStep = page.locator("li.step-failed");
