@@ -3,9 +3,9 @@
 // local runtime (in hosted mode: nothing runs) serves the console; Debian's
 // chromium opens /runs/<id> and /automations/<id> and the page marks when its
 // content is drawn (performance.mark in console/pages/*). Time to content =
-// that mark's time since navigation start: HTML, script, config.json, the API
-// calls as the user under RLS (config.json is in the page), and drawing. Median of 10 loads after 2
-// warm-ups. Also the API calls alone, and EXPLAIN of the runs page query.
+// that mark's time since navigation start: HTML (with config.json's content),
+// script, the API calls as the user under RLS, and drawing. Median of 10 loads
+// after 2 warm-ups. Also the API calls alone, and EXPLAIN of the runs page query.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
