@@ -60,6 +60,8 @@ function start(cfg: ConsoleConfig): void {
       poll(ms, fn) {
         const tick = () => {
           if (!alive()) return;
+          // A tab in the background asks nothing until it is shown again.
+          if (document.hidden) return document.addEventListener("visibilitychange", tick, { once: true });
           fn().then(
             (again) => {
               if (again && alive()) timers.add(setTimeout(tick, ms));
