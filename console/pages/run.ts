@@ -10,8 +10,26 @@ import { timeline } from "./timeline.ts";
 const POLL_MS = 1500;
 const ended = (status: string) => status === "completed" || status === "failed";
 
-function stepView(s: RunStep): HTMLElement {
+/** Runs with more steps than this show a finished step's input and output folded, built when opened. */
+const FOLD_STEPS_OVER = 10;
+
+function inputOutput(s: RunStep): HTMLElement[] {
+  return [
+    h("h4", {}, "Input"),
+    jsonView(s.input, `Input of step ${s.step_index + 1}`),
+    h("h4", {}, "Output"),
+    jsonView(s.output, `Output of step ${s.step_index + 1}`),
+  ];
+}
+
+function stepView(s: RunStep, fold: boolean): HTMLElement {
   const title = s.name ?? s.action_type;
+  let io: HTMLElement | HTMLElement[] = inputOutput(s);
+  if (fold && s.status === "completed") {
+    const details = h("details", { class: "step-io" }, h("summary", {}, "Input and output"));
+    details.addEventListener("toggle", () => details.open && details.childElementCount === 1 && details.append(...inputOutput(s)));
+    io = details;
+  }
   return h(
     "li",
     { class: `step step-${s.status}` },
@@ -24,10 +42,7 @@ function stepView(s: RunStep): HTMLElement {
       ` · ${formatDuration(durationMs(s.started_at, s.completed_at))}`,
     ),
     s.error_message ? h("p", { class: "step-error", role: "note" }, h("strong", {}, "Error: "), s.error_message) : null,
-    h("h4", {}, "Input"),
-    jsonView(s.input, `Input of step ${s.step_index + 1}`),
-    h("h4", {}, "Output"),
-    jsonView(s.output, `Output of step ${s.step_index + 1}`),
+    io,
   );
 }
 
@@ -82,7 +97,7 @@ export function renderRun(ctx: ViewContext, id: string): void {
     replace(
       body,
       h("section", { "aria-labelledby": "tl-h" }, h("h2", { id: "tl-h" }, "Timeline"), timeline(run)),
-      h("section", { "aria-labelledby": "steps-h" }, h("h2", { id: "steps-h" }, `Steps (${run.steps.length})`), h("ol", { class: "steps" }, run.steps.map(stepView))),
+      h("section", { "aria-labelledby": "steps-h" }, h("h2", { id: "steps-h" }, `Steps (${run.steps.length})`), h("ol", { class: "steps" }, run.steps.map((st) => stepView(st, run.steps.length > FOLD_STEPS_OVER)))),
       h("section", { "aria-labelledby": "payload-h" }, h("h2", { id: "payload-h" }, "Trigger payload"), jsonView(run.trigger_payload, "Trigger payload")),
       run.result !== null && run.result !== undefined
         ? h("section", { "aria-labelledby": "result-h" }, h("h2", { id: "result-h" }, "Result"), jsonView(run.result, "Result"))
