@@ -2,7 +2,8 @@
 //
 // Parts: drain, latency, webhook, memory (measured during the webhook load,
 // so either name runs it), history, fairness, hosted (pg_cron + pg_net kick; needs
-// hosted Supabase's extensions, see scripts/pg_deps.ts). Default: all. Starts a throwaway
+// hosted Supabase's extensions, see scripts/pg_deps.ts), console (the run
+// console's time to content in chromium, bench/console.ts). Default: all. Starts a throwaway
 // PostgreSQL 15 with default durability, runs the parts on fresh databases,
 // prints a table with PASS/MISS per target (issue 6) and writes
 // bench/results/<YYYY-MM-DD>.md. --profile loads pg_stat_statements and adds
@@ -11,6 +12,7 @@
 // each part is bounded in time, and the cluster and child processes stop on
 // their own (also on Ctrl-C).
 import { join } from "node:path";
+import { consolePart } from "./console.ts";
 import { drainPart } from "./drain.ts";
 import { fairnessPart } from "./fairness.ts";
 import { loadAvg, machineInfo, ROOT, startBenchEnv } from "./env.ts";
@@ -21,7 +23,7 @@ import { consoleTable, verdict, writeReport, type PartResult } from "./report.ts
 import { knobsSet } from "./runtime_proc.ts";
 import { webhookPart } from "./webhook_load.ts";
 
-const PARTS = ["drain", "latency", "webhook", "memory", "history", "fairness", "hosted"] as const;
+const PARTS = ["drain", "latency", "webhook", "memory", "history", "fairness", "hosted", "console"] as const;
 type Part = (typeof PARTS)[number];
 
 function parseArgs(argv: string[]) {
@@ -75,6 +77,7 @@ async function main(): Promise<number> {
     if (opts.parts.has("history")) await step("history at scale", () => historyPart(env, opts.scale));
     if (opts.parts.has("fairness")) await step("fairness across orgs", () => fairnessPart(env, opts.scale));
     if (opts.parts.has("hosted")) await step("hosted: table event → pg_cron kick → pg_net → worker", () => hostedPart(env, opts.scale));
+    if (opts.parts.has("console")) await step("console: time to content in chromium", () => consolePart(env, opts.scale));
 
     const args = process.argv.slice(2).join(" ");
     const file = writeReport(opts.out, { machine, args, scale: opts.scale, profile: opts.profile, asyncCommit: opts.asyncCommit, knobs: knobsSet(), loadBefore, loadAfter: loadAvg() }, results);

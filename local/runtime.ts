@@ -8,6 +8,7 @@
 // Keys are this database's own (local/secrets.ts); the demo seed goes into
 // the embedded database, and into DATABASE_URL only when asked (`--demo`).
 import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import type { Server } from "node:http";
 import type { Db } from "../shared/db/types.ts";
 import { pruneRuns } from "../shared/engine/sql/retention.ts";
@@ -22,6 +23,8 @@ import { jsonLogger, type Logger } from "../shared/logger.ts";
 import type { AppDeps } from "../shared/runtime/deps.ts";
 import { dbFromUrl, depsFromEnv, type Env } from "../shared/runtime/env.ts";
 import { tickSchedules } from "../shared/triggers/schedule_tick.ts";
+import { createConsoleRoutes } from "./console_routes.ts";
+import { createDemoSession } from "./console_demo.ts";
 import { allowedHosts } from "./host_guard.ts";
 import { resolveLocalKeys, type ResolvedKeys } from "./keys.ts";
 import { createLocalApi } from "./local_api.ts";
@@ -151,6 +154,15 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     // only); its file is written once this process serves the port.
     const token = embedded ? { file: cliTokenPath(env, opts.root), token: randomSecret() } : null;
 
+    // The run console (local/console_routes.ts); its demo sign-in exists where
+    // the demo seed goes in (the embedded database, or --demo).
+    const demoSignIn = embedded || opts.demo === true;
+    const localApi = createLocalApi(deps, { cliToken: token?.token ?? null, cliTokenFile: token?.file });
+    const demoSession = createDemoSession({ enabled: demoSignIn, db, jwtSecret: keys.jwtSecret });
+    const consolePage = createConsoleRoutes({
+      dir: join(opts.root, "dist/console"),
+      config: { url: null, anonKey: keys.anonKey, signIn: demoSignIn ? "demo" : "token" },
+    });
     const server: Server = createFunctionsServer(
       {
         "automations-webhook": createWebhookHandler(deps, {
@@ -165,7 +177,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         "automations-run": createRunHandler(deps),
         "automations-api": createApiHandler(deps),
       },
-      createLocalApi(deps, { cliToken: token?.token ?? null, cliTokenFile: token?.file }),
+      async (req) => (await demoSession(req)) ?? (await consolePage(req)) ?? (await localApi(req)),
       { allowedHosts: allowedHosts(env) },
     );
     await listen(server, port, host);

@@ -4,13 +4,16 @@
 // (docs/performance.md, "Memory"). `npm start` builds local/start.ts before
 // it starts (package.json `prestart`); the bench builds its runtime child.
 // Dependencies stay in node_modules (external); the embedded PGlite stays a
-// separate chunk, loaded only when no DATABASE_URL is set.
+// separate chunk, loaded only when no DATABASE_URL is set. Without arguments
+// (prestart) it also builds the run console the runtime serves at /
+// (scripts/build_console.ts).
 //   npx tsx scripts/build_runtime.ts [entry.ts] [outdir]
 import { readdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { projectRoot } from "../local/root.ts";
+import { buildConsole } from "./build_console.ts";
 
 const ROOT = projectRoot(import.meta.url);
 
@@ -47,4 +50,5 @@ export async function buildRuntime(entry = "local/start.ts", outdir = "dist/star
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const [entry, outdir] = process.argv.slice(2);
   await buildRuntime(entry, outdir);
+  if (entry === undefined) await buildConsole();
 }

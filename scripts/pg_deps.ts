@@ -1,5 +1,6 @@
 // What the test cluster needs from the machine, and setting it up when we may:
-// - the Debian packages (PostgreSQL 15, pg_cron, pgTAP, plpgsql_check, pg_prove):
+// - the Debian packages (PostgreSQL 15, pg_cron, pgTAP, plpgsql_check, pg_prove,
+//   and chromium, the browser tests/console drives through playwright-core):
 //   installed with apt-get when running as root or with passwordless sudo,
 //   otherwise the exact command is printed;
 // - hosted Supabase's background extensions (pg_net, pg_cron 1.6, supabase_vault),
@@ -21,6 +22,7 @@ export const REQUIRED_PACKAGES: Array<[pkg: string, file: string]> = [
   ["postgresql-15-pgtap", `${EXT_DIR}/pgtap.control`],
   ["postgresql-15-plpgsql-check", `${EXT_DIR}/plpgsql_check.control`],
   ["libtap-parser-sourcehandler-pgtap-perl", "/usr/bin/pg_prove"],
+  ["chromium", "/usr/bin/chromium"],
 ];
 
 export function missingPackages(): string[] {
@@ -75,7 +77,7 @@ export function ensurePackages(over: Partial<SetupDeps> = {}): void {
   const via = d.privilege();
   if (via === null) {
     throw new Error(
-      `PostgreSQL 15 test dependencies are missing. Install them with:\n  ${command}\n` +
+      `Test dependencies (PostgreSQL 15 and its extensions, chromium) are missing. Install them with:\n  ${command}\n` +
         `or point TEST_DATABASE_URL at a PostgreSQL 15 server where you may create databases and roles.`,
     );
   }

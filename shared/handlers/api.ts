@@ -1,6 +1,7 @@
 // /functions/v1/automations-api: what the run console (and any client) reads
 // and does, as the signed-in user.
 //   GET  /automations                      the org's automations with recent health
+//   GET  /automations/<id>                 one automation with its ordered actions
 //   POST /automations/<id>/status          {"status": "active"|"paused"}
 //   POST /automations/<id>/test            {"payload": {...}} optional: a dry run (api_dry_run.ts)
 //   GET  /runs?automation_id=&status=&limit=&after=   newest first, keyset paged
@@ -105,6 +106,14 @@ export function createApiHandler(deps: AppDeps): Handler {
       allowMethods(req, "GET");
       const claims = await verifyUser(req);
       return json({ automations: await as(claims, (tx) => q.listAutomations(tx)) });
+    }
+    if (collection === "automations" && rawId !== undefined && verb === undefined) {
+      allowMethods(req, "GET");
+      const claims = await verifyUser(req);
+      const id = idParam(rawId, "automation");
+      const automation = await as(claims, (tx) => q.readAutomation(tx, id));
+      if (!automation) throw notFound(`automation ${id} not found`);
+      return json(automation);
     }
     if (collection === "automations" && verb === "status") {
       allowMethods(req, "POST");

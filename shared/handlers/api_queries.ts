@@ -41,6 +41,21 @@ export async function listAutomations(tx: Db): Promise<AutomationSummary[]> {
   );
 }
 
+/** One automation with its actions in order (the console's automation page), or null when RLS hides it. */
+export async function readAutomation(tx: Db, id: string): Promise<Record<string, unknown> | null> {
+  const [a] = await tx.query<Record<string, unknown>>(
+    `select a.id, a.name, a.description, a.status::text as status, a.trigger_type::text as trigger_type, a.trigger_config,
+            a.run_count, a.last_run_at, a.created_at, a.updated_at,
+            coalesce((select jsonb_agg(jsonb_build_object('id', x.id, 'position', x.position, 'name', x.name,
+                                                          'action_type', x.action_type, 'action_config', x.action_config,
+                                                          'condition', x.condition) order by x.position, x.created_at, x.id)
+                        from public.automation_actions x where x.automation_id = a.id), '[]'::jsonb) as actions
+       from public.automations a where a.id = $1`,
+    [id],
+  );
+  return a ?? null;
+}
+
 export interface RunSummary {
   id: string;
   automation_id: string;

@@ -90,6 +90,31 @@ describe("automations-api", () => {
     expect((await bodyOf(await get("/automations", bobToken))).automations).toEqual([]);
   });
 
+  it("answers one automation with its actions in position order; another org's id is 404", async () => {
+    const org = (await t.db.query<{ org_id: string }>("select org_id from public.automations where id = $1", [busy]))[0]!.org_id;
+    const id = await createAutomation(t.db, org, {
+      name: "Two steps",
+      trigger_type: "webhook",
+      trigger_config: { verify: { scheme: "github" } },
+      actions: [
+        { type: "probe", name: "second", position: 5, config: { b: 2 } },
+        { type: "probe", name: "first", position: 1, config: { a: "{{trigger.payload.x}}" }, condition: { if: { "==": [1, 1] } } },
+      ],
+    });
+    const res = await get(`/automations/${id}`);
+    expect(res.status).toBe(200);
+    const a = await bodyOf(res);
+    expect(a).toMatchObject({ id, name: "Two steps", trigger_type: "webhook", trigger_config: { verify: { scheme: "github" } }, status: "active" });
+    expect(a.actions.map((x: any) => [x.position, x.name, x.action_type, x.action_config, x.condition])).toEqual([
+      [1, "first", "probe", { a: "{{trigger.payload.x}}" }, { if: { "==": [1, 1] } }],
+      [5, "second", "probe", { b: 2 }, null],
+    ]);
+    expect((await get(`/automations/${id}`, bobToken)).status).toBe(404);
+    expect((await get(`/automations/${crypto.randomUUID()}`)).status).toBe(404);
+    expect((await post(`/automations/${id}`)).status).toBe(405);
+    await t.db.query("delete from public.automations where id = $1", [id]);
+  });
+
   it("pages runs by keyset, newest first, without duplicates or gaps", async () => {
     const seen: string[] = [];
     let after: string | null = null;

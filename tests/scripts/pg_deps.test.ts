@@ -73,6 +73,7 @@ describe("Debian packages", () => {
 
   it("checks the real files: this machine runs the suites, so nothing is missing", () => {
     expect(REQUIRED_PACKAGES.map(([p]) => p)).toContain("postgresql-15-plpgsql-check");
+    expect(REQUIRED_PACKAGES).toContainEqual(["chromium", "/usr/bin/chromium"]); // the browser tests (tests/console)
     expect(missingPackages()).toEqual([]);
   });
 });
