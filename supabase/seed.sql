@@ -24,15 +24,18 @@ values ('00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-0000000
 -- -----------------------------------------------------------------------------
 -- Automations.
 -- -----------------------------------------------------------------------------
-insert into public.automations (id, org_id, creator_id, name, description, trigger_type, trigger_config, status)
+-- Created as the demo admin, who is their acting member (as when a member
+-- creates one through the API): the admin reads what restricted runs carry
+-- (the task step's output, the lead's payload) in the console and the CLI.
+insert into public.automations (id, org_id, creator_id, acting_user_id, name, description, trigger_type, trigger_config, status)
 values
-  ('00000000-0000-4000-8000-000000000101', '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-0000000000b1',
+  ('00000000-0000-4000-8000-000000000101', '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-0000000000b1', '00000000-0000-4000-8000-0000000000b1',
    'New lead: task + email', 'POST a lead to the webhook: creates a follow-up task, then emails the lead.',
    'webhook', '{}', 'active'),
-  ('00000000-0000-4000-8000-000000000102', '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-0000000000b1',
+  ('00000000-0000-4000-8000-000000000102', '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-0000000000b1', '00000000-0000-4000-8000-0000000000b1',
    'Every minute', 'A heartbeat that logs each fire time.',
    'schedule', '{"cron": "* * * * *", "timezone": "UTC", "missed": "skip"}', 'active'),
-  ('00000000-0000-4000-8000-000000000103', '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-0000000000b1',
+  ('00000000-0000-4000-8000-000000000103', '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-0000000000b1', '00000000-0000-4000-8000-0000000000b1',
    'On new task', 'Runs whenever a task is inserted (SQL trigger, same transaction).',
    'event', '{"table": "tasks", "operations": ["INSERT"]}', 'active');
 

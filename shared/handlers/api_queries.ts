@@ -134,9 +134,12 @@ export async function listRuns(tx: Db, f: RunsFilter): Promise<{ runs: RunSummar
 export async function readRunWithSteps(tx: Db, runId: string): Promise<Record<string, unknown> | null> {
   const [run] = await tx.query<Record<string, unknown>>(
     `select r.id, r.automation_id, a.name as automation_name, r.status::text as status, r.trigger_type::text as trigger_type,
-            r.trigger_payload, r.created_at, r.run_at, r.started_at, r.completed_at, r.error_message, r.result,
+            coalesce(p.payload, r.trigger_payload) as trigger_payload, r.created_at, r.run_at, r.started_at, r.completed_at,
+            r.error_message, case when p.run_id is null then r.result else p.result end as result,
             r.attempt, r.failed_attempts, r.max_attempts, coalesce((r.metadata ->> 'cancelled')::boolean, false) as cancelled
        from public.automation_runs r join public.automations a on a.id = r.automation_id
+       -- A restricted run's payload and result: RLS shows the row to its acting member only; others see the marker.
+       left join public.automation_run_payloads p on r.restricted and p.run_id = r.id
       where r.id = $1`,
     [runId],
   );

@@ -97,8 +97,12 @@ export interface RunView {
 async function readRun(db: Db, claims: JwtClaims, runId: string): Promise<RunView | null> {
   return asUser(db, claims, async (tx) => {
     const [run] = await tx.query<Omit<RunView, "steps">>(
-      `select id as run_id, status::text as status, started_at, completed_at, error_message, result
-         from public.automation_runs where id = $1`,
+      `select r.id as run_id, r.status::text as status, r.started_at, r.completed_at, r.error_message,
+              case when p.run_id is null then r.result else p.result end as result
+         from public.automation_runs r
+         -- A restricted run's result: RLS shows it to its acting member only; others keep the marker.
+         left join public.automation_run_payloads p on r.restricted and p.run_id = r.id
+        where r.id = $1`,
       [runId],
     );
     if (!run) return null;
