@@ -58,7 +58,9 @@ export function renderAutomation(ctx: ViewContext, id: string): void {
       prefilled = true;
       ctx.api.get<RunDetail>(`/runs/${runs[0]!.id}`).then(
         (r) => {
-          if (!ctx.alive()) return;
+          // A restricted run's payload is readable by its acting member
+          // only; anyone else gets a redaction marker, which is no sample.
+          if (!ctx.alive() || isRedacted(r.trigger_payload)) return;
           dry.setPayload(r.trigger_payload);
           showWebhook(r.trigger_payload);
         },
@@ -94,4 +96,8 @@ export function renderAutomation(ctx: ViewContext, id: string): void {
     },
     (e) => showError(ctx, "Automation", e),
   );
+}
+
+function isRedacted(p: unknown): boolean {
+  return typeof p === "object" && p !== null && (p as { redacted?: unknown }).redacted === true;
 }

@@ -13,7 +13,7 @@ function health(a: AutomationSummary): HTMLElement {
   return h(
     "span",
     { class: `health health-${level}` },
-    a.recent_failed === 0 ? `all ${a.recent_runs} recent runs succeeded` : `${a.recent_failed} of ${a.recent_runs} recent runs failed (${pct}%)`,
+    a.recent_failed === 0 ? (a.recent_runs === 1 ? "the one finished run succeeded" : `all ${a.recent_runs} recent runs succeeded`) : `${a.recent_failed} of ${a.recent_runs} recent runs failed (${pct}%)`,
   );
 }
 

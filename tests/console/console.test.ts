@@ -146,6 +146,24 @@ describe("the run console in chromium", () => {
     await page.close();
   });
 
+  it("does not offer a restricted run's redaction marker as the sample payload", async () => {
+    // A table event's run is restricted; alice is not its acting member, so
+    // the API shows her the marker, and the dry-run box keeps its empty object.
+    const other = await createAutomation(t.db, alice.orgId, { name: "Table watcher", actions: [{ type: "log", config: { message: "hi" } }] });
+    await t.db.query(
+      `insert into public.automation_runs (org_id, automation_id, status, trigger_type, trigger_payload, started_at, completed_at)
+       select org_id, id, 'completed', 'event', '{"table": "deals", "record": {"amount": 1}}', now(), now() from public.automations where id = $1`,
+      [other],
+    );
+    const { page, errors } = await tab();
+    await page.goto(`${rt.url}/automations/${other}#access_token=${await userJwt(alice.claims)}`);
+    await page.locator("a[href^='/runs/']").first().waitFor();
+    await page.waitForLoadState("networkidle");
+    expect(JSON.parse(await page.getByLabel("Trigger payload (JSON object)").inputValue())).toEqual({});
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it("cancels a run that waits in a delay step: Cancel shows while it is pending, then the run is cancelled", async () => {
     const { page, errors } = await tab();
     const waiting = await createAutomation(t.db, alice.orgId, { name: "Wait an hour", actions: [{ type: "delay", name: "wait", config: { seconds: 3600 } }] });
