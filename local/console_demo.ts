@@ -8,6 +8,7 @@
 // The token is the demo user's, valid for one hour, signed with this
 // database's own JWT secret (local/keys.ts).
 import type { Db } from "../shared/db/types.ts";
+import { errorResponse, HttpError, methodNotAllowed, notFound } from "../shared/http/errors.ts";
 import { DEMO } from "./demo.ts";
 import { signJwt } from "./keys.ts";
 
@@ -20,21 +21,18 @@ export interface DemoSessionOptions {
   jwtSecret: string;
 }
 
-const error = (status: number, code: string, message: string, headers: Record<string, string> = {}) =>
-  Response.json({ error: { code, message } }, { status, headers });
-
 export function createDemoSession(opts: DemoSessionOptions): (req: Request) => Promise<Response | null> {
   return async (req) => {
     if (new URL(req.url).pathname !== DEMO_SESSION_PATH) return null;
     const off = "the demo sign-in exists only on the embedded database or with `npm start -- --demo`; sign in with a user's token instead";
-    if (!opts.enabled) return error(404, "not_found", off);
-    if (req.method !== "POST") return error(405, "method_not_allowed", "use POST", { allow: "POST" });
+    if (!opts.enabled) return errorResponse(notFound(off));
+    if (req.method !== "POST") return errorResponse(methodNotAllowed("POST"));
     const origin = req.headers.get("origin");
     if (origin !== null && origin !== new URL(req.url).origin) {
-      return error(403, "forbidden", `the demo sign-in answers the console's own page only, not ${origin}`);
+      return errorResponse(new HttpError(403, "forbidden", `the demo sign-in answers the console's own page only, not ${origin}`));
     }
     const [user] = await opts.db.query<{ email: string }>("select email from auth.users where id = $1", [DEMO.authId]);
-    if (!user) return error(404, "not_found", `the demo user (${DEMO.email}) is not in this database: ${off}`);
+    if (!user) return errorResponse(notFound(`the demo user (${DEMO.email}) is not in this database: ${off}`));
     const token = await signJwt(opts.jwtSecret, { sub: DEMO.authId, role: "authenticated", aud: "authenticated", email: user.email }, TTL_SECONDS);
     return Response.json({ access_token: token, token_type: "bearer", expires_in: TTL_SECONDS }, { headers: { "cache-control": "no-store" } });
   };

@@ -7,6 +7,7 @@
 // dist/console is built by scripts/build_console.ts (prestart, npm run console).
 import { existsSync, readFileSync } from "node:fs";
 import { extname, join } from "node:path";
+import { errorResponse, methodNotAllowed, notFound } from "../shared/http/errors.ts";
 
 export interface ConsoleConfig {
   /** The project URL the page calls (…/functions/v1/automations-api, …/auth/v1); null: the page's own origin. */
@@ -75,7 +76,7 @@ export function createConsoleRoutes(opts: ConsoleRoutesOptions): (req: Request) 
     const asset = ASSET_PATH.exec(path);
     if (!page && !asset && path !== "/config.json") return null;
     if (req.method !== "GET" && req.method !== "HEAD") {
-      return Response.json({ error: { code: "method_not_allowed", message: "use GET" } }, { status: 405, headers: { allow: "GET, HEAD" } });
+      return errorResponse(methodNotAllowed("GET, HEAD"));
     }
     const body = (b: Buffer | string, type: string, cache: string) =>
       new Response(req.method === "HEAD" ? null : (b as BodyInit), {
@@ -88,7 +89,7 @@ export function createConsoleRoutes(opts: ConsoleRoutesOptions): (req: Request) 
     }
     const name = asset![1]!;
     const data = name.startsWith(".") ? null : file(join("assets", name));
-    if (!data) return Response.json({ error: { code: "not_found", message: `no asset ${name}` } }, { status: 404 });
+    if (!data) return errorResponse(notFound(`no asset ${name}`));
     // Chunks carry a content hash in their names; main.js and console.css do not.
     const hashed = /-[A-Z0-9]{8}\.js$/.test(name);
     return body(data, TYPES[extname(name)] ?? "application/octet-stream", hashed ? "public, max-age=31536000, immutable" : "no-cache");

@@ -4,6 +4,7 @@
 // first passes the Host check (local/host_guard.ts: DNS rebinding).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { Readable } from "node:stream";
+import { errorResponse, notFound as notFoundError } from "../shared/http/errors.ts";
 import type { Handler } from "../shared/http/route.ts";
 import { checkHost, LOOPBACK_HOSTS } from "./host_guard.ts";
 
@@ -34,8 +35,7 @@ async function send(res: ServerResponse, response: Response): Promise<void> {
   res.end(response.body ? Buffer.from(await response.arrayBuffer()) : undefined);
 }
 
-const notFound = (name: string) =>
-  Response.json({ error: { code: "not_found", message: `no function named "${name}"` } }, { status: 404 });
+const notFound = (name: string) => errorResponse(notFoundError(`no function named "${name}"`));
 
 export interface ServerOptions {
   /** Host names answered (allowedHosts(env)); loopback names only by default. */
