@@ -499,144 +499,125 @@ begin
   -- (Statement 2a/2b may also find just one org with due runs among several
   -- with pending ones: the same.)
   if cardinality(v_groups) = 0 and v_n = 1 and cardinality(v_orgs) = 1 and not coalesce(v_capped, false) then
-    return query
-      with claimed as (
-        update public.automation_runs r
-           set status = 'running',
-               attempt = r.attempt + 1,
-               started_at = coalesce(r.started_at, now()),
-               lease_expires_at = now() + make_interval(secs => p_lease_seconds),
-               locked_by = p_worker,
-               claim_token = v_token
-         where r.id = any (array(
-                 select d.id from public.automation_runs d
-                  where d.status = 'pending' and d.flow_key is null and d.run_at <= now()
-                  order by d.run_at
-                  limit p_limit
-                    for update skip locked))
-        returning r.id, r.org_id, r.automation_id, r.attempt, r.trigger_type, r.trigger_payload, r.trigger_headers,
-                  r.version_id, r.created_at, r.started_at, r.lease_expires_at, r.run_at, r.restricted
-      )
-      select c.id, c.org_id, c.automation_id, a.name, c.attempt, c.trigger_type,
-             coalesce(p.payload, c.trigger_payload), c.trigger_headers,
-             coalesce(v.actions, '[]'::jsonb), c.created_at, c.started_at, c.lease_expires_at, v_token
-        from claimed c
-        join public.automations a on a.id = c.automation_id
-        left join public.automation_versions v on v.id = c.version_id
-        left join public.automation_run_payloads p on c.restricted and p.run_id = c.id
-       order by c.run_at, c.id;
-    return;
+    -- Every run in turn 1: statement 4 gives them the plain lease.
+    v_ids := array(
+      select d.id from public.automation_runs d
+       where d.status = 'pending' and d.flow_key is null and d.run_at <= now()
+       order by d.run_at
+       limit p_limit
+         for update skip locked);
+    v_turns := array_fill(1::bigint, array[cardinality(v_ids)]);
+  else
+    -- Statement 3: choose and lock. Candidates: the due plain runs of
+    -- statement 2 (or, under a backlog, each org's first 2 x p_limit: more
+    -- than one claim takes, so concurrent claimers, which skip each other's
+    -- locked rows, still fill their batches), and each locked group's first
+    -- due runs up to its free slots (max_concurrency minus its running runs);
+    -- then at most the free rate_limit slots per automation (limit minus runs
+    -- started in the last period_seconds) and the free max_running_runs slots
+    -- per org, in due order. A held-back run is never a candidate: it stays
+    -- pending with its attempt unchanged.
+    --
+    -- The order across orgs is round-robin: an org's k-th candidate goes in
+    -- turn k, and within a turn the org claimed least recently goes first.
+    -- "Claimed least recently" is read from the org's running run with the
+    -- latest lease (automation_runs_org_running_idx, one descent per org),
+    -- nothing running first; and the lease of an org's k-th run in a claim is
+    -- k-1 microseconds later than its first's, so an org that took 15 runs of
+    -- the last batch ranks after one that took 1 of it. Counting each org's
+    -- running runs instead cost a claim 1.5 ms with 5,000 runs running in 100
+    -- orgs (docs/performance.md). So an org's share of the claims does not
+    -- grow with what it has waiting: another org's first run goes before the
+    -- flooding org's next one, even in a claim of one. Within an org the order
+    -- is due time (run_at, then id).
+    with orgs as materialized (
+      select o.org_id,
+             (select x.lease_expires_at from public.automation_runs x
+               where x.status = 'running' and x.org_id = o.org_id
+               order by x.lease_expires_at desc limit 1) as last_lease,
+             case when v_capped then
+               (select s.max_running_runs - (select count(*) from public.automation_runs x
+                                              where x.status = 'running' and x.org_id = o.org_id)
+                  from public.automation_settings s
+                 where s.org_id = o.org_id and s.max_running_runs is not null)
+             end as free
+        from unnest(v_orgs) as o(org_id)
+    ), plain as (
+      select u.id, u.org_id, u.run_at
+        from unnest(v_ids, v_id_orgs, v_run_ats) as u(id, org_id, run_at)
+       where not v_backlog and u.org_id = any (v_orgs)
+      union all
+      select c.id, c.org_id, c.run_at
+        from unnest(v_orgs) as o(org_id)
+        cross join lateral (
+          select d.id, d.org_id, d.run_at from public.automation_runs d
+           where d.org_id = o.org_id and d.status = 'pending' and d.flow_key is null and d.run_at <= now()
+           order by d.run_at, d.id
+           limit p_limit * 2) c
+       where v_backlog
+    ), grp as (
+      select g.flow_key, a.id as automation_id, a.org_id, a.rate_limit,
+             case when a.max_concurrency is null then p_limit
+                  else greatest(0, a.max_concurrency - (
+                    select count(*) from public.automation_runs x
+                     where x.status = 'running' and x.flow_key = g.flow_key))::integer
+             end as slots
+        from unnest(v_groups) as g(flow_key)
+        join public.automations a on a.id = left(g.flow_key, 36)::uuid
+       where a.org_id = any (v_orgs)
+    ), limited as (
+      select c.id, c.org_id, c.run_at, g.automation_id,
+             row_number() over (partition by g.automation_id order by c.run_at, c.id) as nth
+        from grp g
+        cross join lateral (
+          select d.id, d.org_id, d.run_at from public.automation_runs d
+           where d.flow_key = g.flow_key and d.status = 'pending' and d.run_at <= now()
+           order by d.run_at, d.id
+           limit least(p_limit, g.slots)) c
+       where g.slots > 0
+    ), rate as (
+      select a.id as automation_id,
+             case when a.rate_limit is null then p_limit
+                  else greatest(0, (a.rate_limit ->> 'limit')::integer - (
+                    select count(*) from public.automation_runs x
+                     where x.automation_id = a.id and x.flow_key is not null
+                       and x.started_at > now() - make_interval(secs => (a.rate_limit ->> 'period_seconds')::integer)))::integer
+             end as slots
+        from public.automations a
+       where a.id = any (array(select distinct l.automation_id from limited l))
+    ), cand as (
+      select p.id, p.org_id, p.run_at from plain p
+      union all
+      select l.id, l.org_id, l.run_at from limited l
+        join rate on rate.automation_id = l.automation_id
+       where l.nth <= rate.slots
+    ), ranked as (
+      select c.id, c.run_at, o.last_lease, o.free,
+             row_number() over (partition by c.org_id order by c.run_at, c.id) as turn
+        from cand c
+        join orgs o on o.org_id = c.org_id
+    )
+    -- The first 4 x p_limit in that order are locked (SKIP LOCKED: rows
+    -- another claimer holds are passed over) and the first p_limit taken;
+    -- only those candidates are read from the table (status rechecked under
+    -- the lock), not every candidate.
+    select coalesce(array_agg(t.id), '{}'), coalesce(array_agg(t.turn), '{}') into v_ids, v_turns
+      from (select d.id, k.turn
+              from (select k.id, k.turn, k.last_lease, k.run_at from ranked k
+                     where k.free is null or k.turn <= k.free
+                     order by k.turn, k.last_lease nulls first, k.run_at, k.id
+                     limit p_limit * 4) k
+              join public.automation_runs d on d.id = k.id
+             where d.status = 'pending'
+             order by k.turn, k.last_lease nulls first, k.run_at, k.id
+             limit p_limit
+               for update of d skip locked) t;
   end if;
-
-  -- Statement 3: choose and lock. Candidates: the due plain runs of
-  -- statement 2 (or, under a backlog, each org's first 2 x p_limit: more
-  -- than one claim takes, so concurrent claimers, which skip each other's
-  -- locked rows, still fill their batches), and each locked group's first
-  -- due runs up to its free slots (max_concurrency minus its running runs);
-  -- then at most the free rate_limit slots per automation (limit minus runs
-  -- started in the last period_seconds) and the free max_running_runs slots
-  -- per org, in due order. A held-back run is never a candidate: it stays
-  -- pending with its attempt unchanged.
-  --
-  -- The order across orgs is round-robin: an org's k-th candidate goes in
-  -- turn k, and within a turn the org claimed least recently goes first.
-  -- "Claimed least recently" is read from the org's running run with the
-  -- latest lease (automation_runs_org_running_idx, one descent per org),
-  -- nothing running first; and the lease of an org's k-th run in a claim is
-  -- k-1 microseconds later than its first's, so an org that took 15 runs of
-  -- the last batch ranks after one that took 1 of it. Counting each org's
-  -- running runs instead cost a claim 1.5 ms with 5,000 runs running in 100
-  -- orgs (docs/performance.md). So an org's share of the claims does not
-  -- grow with what it has waiting: another org's first run goes before the
-  -- flooding org's next one, even in a claim of one. Within an org the order
-  -- is due time (run_at, then id).
-  with orgs as materialized (
-    select o.org_id,
-           (select x.lease_expires_at from public.automation_runs x
-             where x.status = 'running' and x.org_id = o.org_id
-             order by x.lease_expires_at desc limit 1) as last_lease,
-           case when v_capped then
-             (select s.max_running_runs - (select count(*) from public.automation_runs x
-                                            where x.status = 'running' and x.org_id = o.org_id)
-                from public.automation_settings s
-               where s.org_id = o.org_id and s.max_running_runs is not null)
-           end as free
-      from unnest(v_orgs) as o(org_id)
-  ), plain as (
-    select u.id, u.org_id, u.run_at
-      from unnest(v_ids, v_id_orgs, v_run_ats) as u(id, org_id, run_at)
-     where not v_backlog and u.org_id = any (v_orgs)
-    union all
-    select c.id, c.org_id, c.run_at
-      from unnest(v_orgs) as o(org_id)
-      cross join lateral (
-        select d.id, d.org_id, d.run_at from public.automation_runs d
-         where d.org_id = o.org_id and d.status = 'pending' and d.flow_key is null and d.run_at <= now()
-         order by d.run_at, d.id
-         limit p_limit * 2) c
-     where v_backlog
-  ), grp as (
-    select g.flow_key, a.id as automation_id, a.org_id, a.rate_limit,
-           case when a.max_concurrency is null then p_limit
-                else greatest(0, a.max_concurrency - (
-                  select count(*) from public.automation_runs x
-                   where x.status = 'running' and x.flow_key = g.flow_key))::integer
-           end as slots
-      from unnest(v_groups) as g(flow_key)
-      join public.automations a on a.id = left(g.flow_key, 36)::uuid
-     where a.org_id = any (v_orgs)
-  ), limited as (
-    select c.id, c.org_id, c.run_at, g.automation_id,
-           row_number() over (partition by g.automation_id order by c.run_at, c.id) as nth
-      from grp g
-      cross join lateral (
-        select d.id, d.org_id, d.run_at from public.automation_runs d
-         where d.flow_key = g.flow_key and d.status = 'pending' and d.run_at <= now()
-         order by d.run_at, d.id
-         limit least(p_limit, g.slots)) c
-     where g.slots > 0
-  ), rate as (
-    select a.id as automation_id,
-           case when a.rate_limit is null then p_limit
-                else greatest(0, (a.rate_limit ->> 'limit')::integer - (
-                  select count(*) from public.automation_runs x
-                   where x.automation_id = a.id and x.flow_key is not null
-                     and x.started_at > now() - make_interval(secs => (a.rate_limit ->> 'period_seconds')::integer)))::integer
-           end as slots
-      from public.automations a
-     where a.id = any (array(select distinct l.automation_id from limited l))
-  ), cand as (
-    select p.id, p.org_id, p.run_at from plain p
-    union all
-    select l.id, l.org_id, l.run_at from limited l
-      join rate on rate.automation_id = l.automation_id
-     where l.nth <= rate.slots
-  ), ranked as (
-    select c.id, c.run_at, o.last_lease, o.free,
-           row_number() over (partition by c.org_id order by c.run_at, c.id) as turn
-      from cand c
-      join orgs o on o.org_id = c.org_id
-  )
-  -- The first 4 x p_limit in that order are locked (SKIP LOCKED: rows
-  -- another claimer holds are passed over) and the first p_limit taken;
-  -- only those candidates are read from the table (status rechecked under
-  -- the lock), not every candidate.
-  select coalesce(array_agg(t.id), '{}'), coalesce(array_agg(t.turn), '{}') into v_ids, v_turns
-    from (select d.id, k.turn
-            from (select k.id, k.turn, k.last_lease, k.run_at from ranked k
-                   where k.free is null or k.turn <= k.free
-                   order by k.turn, k.last_lease nulls first, k.run_at, k.id
-                   limit p_limit * 4) k
-            join public.automation_runs d on d.id = k.id
-           where d.status = 'pending'
-           order by k.turn, k.last_lease nulls first, k.run_at, k.id
-           limit p_limit
-             for update of d skip locked) t;
   if cardinality(v_ids) = 0 then
     return;
   end if;
 
-  -- Statement 4: the claim, as the plain one, with the turn in the lease.
+  -- Statement 4: the claim of the chosen runs, with the turn in the lease.
   return query
     with claimed as (
       update public.automation_runs r
